@@ -1,0 +1,1 @@
+"""vorder: credit management (debiteurenbeheer) for the Netherlands and Belgium."""

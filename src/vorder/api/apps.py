@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "vorder.api"
+    label = "vorder_api"
+    verbose_name = "REST API"

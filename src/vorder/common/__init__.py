@@ -1,0 +1,1 @@
+"""Django glue without business rules: money columns, the audit trail, base models."""

@@ -1,0 +1,1 @@
+"""The receivables ledger: creditors, customers, invoices, credit notes, payments, allocations."""

@@ -1,0 +1,1 @@
+"""The staff workspace: server-rendered pages for the credit manager and the collector."""
