@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
 from typing import Any
@@ -12,10 +13,11 @@ from vorder.ledger.models import Creditor
 
 
 def parse_date(text: str) -> date:
+    """argparse type for dates: a clear message instead of a traceback."""
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise CommandError(f"'{text}' is not a date; write YYYY-MM-DD") from exc
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from exc
 
 
 def resolve_creditor(code: str | None) -> Creditor:
@@ -30,7 +32,9 @@ def resolve_creditor(code: str | None) -> Creditor:
     if len(creditors) == 1:
         return creditors[0]
     if not creditors:
-        raise CommandError("there is no creditor yet: run `vorder demo-data` or `vorder creditor add`")
+        raise CommandError(
+            "there is no creditor yet: run `vorder demo-data` or `vorder creditor add`"
+        )
     raise CommandError("several creditors exist: name one with --creditor CODE")
 
 

@@ -16,9 +16,31 @@ from vorder.domain.errors import CurrencyMismatch, InvalidAmount
 
 # ISO 4217 minor units for currencies that do not use two decimals. Everything else uses two.
 _EXPONENTS: dict[str, int] = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
-    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
-    "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0, "HUF": 2,
+    "BHD": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "PYG": 0,
+    "RWF": 0,
+    "TND": 3,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "HUF": 2,
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -77,7 +99,7 @@ class Money:
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:
         """Exact construction from a string, int or Decimal (never a float)."""
-        if isinstance(amount, float):  # type: ignore[unreachable]
+        if isinstance(amount, float):
             raise InvalidAmount("floats are not accepted as money; pass a string or Decimal")
         try:
             value = Decimal(amount)

@@ -1,0 +1,48 @@
+# One entry point for everything: `make run` and `make test` are the README's two commands.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export VORDER_DATA_DIR ?= var
+
+.PHONY: install run test test-fast lint format bench browser clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## Install, migrate, load the demo company if the database is empty, serve on :8000 with a worker.
+run: install
+	VORDER_BIN=$(BIN) bash scripts/run.sh
+
+## The whole test suite (browser tests included), on SQLite unless DATABASE_URL says otherwise.
+test: install browser
+	$(BIN)/pytest -n 2 --dist loadfile
+
+## Everything but the browser tests, for a quick loop.
+test-fast: install
+	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src/vorder/domain
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+## Debian's chromium for the browser tests (never `playwright install`: it downloads).
+browser:
+	bash scripts/ensure-chromium.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

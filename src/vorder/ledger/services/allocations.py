@@ -1,0 +1,299 @@
+"""Afletteren: payments and credit notes settling invoices.
+
+The open amounts on invoices, instalments, payments and credit notes are derived from the
+allocation rows and kept in the same transaction as those rows. Everything goes through
+``allocations_apply``, which works on a whole batch with a handful of queries (bank imports and
+demo data allocate thousands at once) and refuses the whole batch when any part would
+over-allocate, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from vorder.common.audit import audit_bulk
+from vorder.common.models import AuditEntry
+from vorder.domain.money import Money
+from vorder.domain.settlement import settle_in_order
+from vorder.ledger.models import (
+    Allocation,
+    CreditNote,
+    Creditor,
+    Invoice,
+    InvoiceInstalment,
+    Payment,
+)
+
+
+class AllocationError(ValueError):
+    """The allocation breaks a ledger rule (currency, customer, creditor, amount)."""
+
+
+class OverAllocationError(AllocationError):
+    """More would be allocated than is open on the invoice, payment or credit note."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRequest:
+    invoice_id: int
+    amount_minor: int
+    date: date
+    payment_id: int | None = None
+    credit_note_id: int | None = None
+
+
+@transaction.atomic
+def allocations_apply(
+    *, creditor: Creditor, requests: Sequence[AllocationRequest]
+) -> list[Allocation]:
+    """Book a batch of allocations, all or nothing."""
+    if not requests:
+        return []
+    for r in requests:
+        if r.amount_minor <= 0:
+            raise AllocationError("an allocation amount must be positive")
+        if (r.payment_id is None) == (r.credit_note_id is None):
+            raise AllocationError("an allocation comes from exactly one payment or credit note")
+
+    invoices = _locked(Invoice, {r.invoice_id for r in requests})
+    payments = _locked(Payment, {r.payment_id for r in requests if r.payment_id})
+    credit_notes = _locked(CreditNote, {r.credit_note_id for r in requests if r.credit_note_id})
+
+    per_invoice: dict[int, int] = defaultdict(int)
+    per_payment: dict[int, int] = defaultdict(int)
+    per_credit_note: dict[int, int] = defaultdict(int)
+    for r in requests:
+        invoice = invoices.get(r.invoice_id)
+        if invoice is None or invoice.creditor_id != creditor.pk:
+            raise AllocationError(f"invoice id {r.invoice_id} does not belong to {creditor.code}")
+        if invoice.status == Invoice.Status.CANCELLED:
+            raise AllocationError(f"invoice {invoice.number} is cancelled")
+        source: Payment | CreditNote
+        if r.payment_id:
+            source = payments[r.payment_id]
+            per_payment[source.pk] += r.amount_minor
+        else:
+            source = credit_notes[r.credit_note_id]  # type: ignore[index]
+            per_credit_note[source.pk] += r.amount_minor
+        if source.creditor_id != creditor.pk:
+            raise AllocationError(f"{source} does not belong to {creditor.code}")
+        if source.currency != invoice.currency:
+            raise AllocationError(
+                f"{source} is in {source.currency}, invoice {invoice.number} in {invoice.currency}"
+            )
+        if source.customer_id not in (None, invoice.customer_id):
+            raise AllocationError(f"{source} and invoice {invoice.number} have different customers")
+        if isinstance(source, Payment) and source.customer_id is None:
+            # An unknown payer becomes known by what the money paid.
+            source.customer_id = invoice.customer_id
+        per_invoice[invoice.pk] += r.amount_minor
+
+    for invoice_id, amount in per_invoice.items():
+        invoice = invoices[invoice_id]
+        if amount > invoice.open_minor:
+            raise OverAllocationError(
+                f"invoice {invoice.number}: {_fmt(amount, invoice.currency)} exceeds the open "
+                f"{_fmt(invoice.open_minor, invoice.currency)}"
+            )
+    for payment_id, amount in per_payment.items():
+        payment = payments[payment_id]
+        if amount > payment.unallocated_minor:
+            raise OverAllocationError(
+                f"payment {payment.number}: {_fmt(amount, payment.currency)} exceeds the "
+                f"unallocated {_fmt(payment.unallocated_minor, payment.currency)}"
+            )
+    for credit_note_id, amount in per_credit_note.items():
+        note = credit_notes[credit_note_id]
+        if amount > note.open_minor:
+            raise OverAllocationError(
+                f"credit note {note.number}: {_fmt(amount, note.currency)} exceeds the open "
+                f"{_fmt(note.open_minor, note.currency)}"
+            )
+
+    allocations = Allocation.objects.bulk_create(
+        [
+            Allocation(
+                creditor=creditor,
+                invoice_id=r.invoice_id,
+                payment_id=r.payment_id,
+                credit_note_id=r.credit_note_id,
+                amount_minor=r.amount_minor,
+                currency=invoices[r.invoice_id].currency,
+                date=r.date,
+            )
+            for r in requests
+        ],
+        batch_size=5000,
+    )
+    _adjust(invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note, sign=-1)
+    audit_bulk(
+        AuditEntry.build(
+            creditor_id=creditor.pk,
+            obj=invoices[r.invoice_id],
+            action=AuditEntry.Action.UPDATE,
+            changes={
+                "allocation": [None, f"{_fmt(r.amount_minor, invoices[r.invoice_id].currency)}"],
+                "from": [
+                    None,
+                    f"payment {r.payment_id}"
+                    if r.payment_id
+                    else f"credit note {r.credit_note_id}",
+                ],
+            },
+        )
+        for r in requests
+    )
+    return allocations
+
+
+def payment_allocate(
+    *, payment: Payment, invoice: Invoice, amount: Money | None = None, on: date | None = None
+) -> Allocation:
+    """Allocate (part of) a payment to one invoice; by default as much as both allow."""
+    minor = (
+        amount.minor if amount is not None else min(payment.unallocated_minor, invoice.open_minor)
+    )
+    [allocation] = allocations_apply(
+        creditor=payment.creditor,
+        requests=[
+            AllocationRequest(
+                invoice_id=invoice.pk,
+                amount_minor=minor,
+                date=on or payment.date,
+                payment_id=payment.pk,
+            )
+        ],
+    )
+    return allocation
+
+
+def credit_note_allocate(
+    *, credit_note: CreditNote, invoice: Invoice, amount: Money | None = None
+) -> Allocation:
+    minor = amount.minor if amount is not None else min(credit_note.open_minor, invoice.open_minor)
+    [allocation] = allocations_apply(
+        creditor=credit_note.creditor,
+        requests=[
+            AllocationRequest(
+                invoice_id=invoice.pk,
+                amount_minor=minor,
+                date=credit_note.issue_date,
+                credit_note_id=credit_note.pk,
+            )
+        ],
+    )
+    return allocation
+
+
+@transaction.atomic
+def allocations_reverse(*, allocations: Iterable[Allocation], reason: str) -> int:
+    """Undo allocations (a returned direct debit, a reversed bank booking, a wrong match).
+
+    The invoices open again and the payments' money is unallocated again; the audit trail keeps
+    what was undone and why.
+    """
+    rows = list(Allocation.objects.select_for_update().filter(pk__in=[a.pk for a in allocations]))
+    if not rows:
+        return 0
+    invoices = _locked(Invoice, {a.invoice_id for a in rows})
+    payments = _locked(Payment, {a.payment_id for a in rows if a.payment_id})
+    credit_notes = _locked(CreditNote, {a.credit_note_id for a in rows if a.credit_note_id})
+    per_invoice: dict[int, int] = defaultdict(int)
+    per_payment: dict[int, int] = defaultdict(int)
+    per_credit_note: dict[int, int] = defaultdict(int)
+    for a in rows:
+        per_invoice[a.invoice_id] += a.amount_minor
+        if a.payment_id:
+            per_payment[a.payment_id] += a.amount_minor
+        else:
+            per_credit_note[a.credit_note_id] += a.amount_minor  # type: ignore[index]
+    audit_bulk(
+        AuditEntry.build(
+            creditor_id=a.creditor_id,
+            obj=invoices[a.invoice_id],
+            action=AuditEntry.Action.UPDATE,
+            changes={
+                "allocation reversed": [_fmt(a.amount_minor, a.currency), None],
+                "reason": [None, reason],
+            },
+        )
+        for a in rows
+    )
+    Allocation.objects.filter(pk__in=[a.pk for a in rows]).delete()
+    _adjust(invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note, sign=+1)
+    return len(rows)
+
+
+# -- internals --------------------------------------------------------------------------------
+def _locked(model: type, ids: set[int]) -> dict:  # type: ignore[type-arg]
+    if not ids:
+        return {}
+    return {obj.pk: obj for obj in model.objects.select_for_update().filter(pk__in=ids)}  # type: ignore[attr-defined]
+
+
+def _adjust(
+    invoices: dict[int, Invoice],
+    payments: dict[int, Payment],
+    credit_notes: dict[int, CreditNote],
+    per_invoice: dict[int, int],
+    per_payment: dict[int, int],
+    per_credit_note: dict[int, int],
+    *,
+    sign: int,
+) -> None:
+    """Move open amounts by the allocated sums (sign -1 to allocate, +1 to reverse)."""
+    for invoice_id, amount in per_invoice.items():
+        invoice = invoices[invoice_id]
+        invoice.open_minor += sign * amount
+        if invoice.status != Invoice.Status.CANCELLED:
+            invoice.status = Invoice.Status.PAID if invoice.open_minor == 0 else Invoice.Status.OPEN
+    Invoice.objects.bulk_update(
+        [invoices[i] for i in per_invoice], ["open_minor", "status"], batch_size=2000
+    )
+    for payment_id, amount in per_payment.items():
+        payments[payment_id].unallocated_minor += sign * amount
+    Payment.objects.bulk_update(
+        [payments[p] for p in per_payment], ["unallocated_minor", "customer"], batch_size=2000
+    )
+    for credit_note_id, amount in per_credit_note.items():
+        note = credit_notes[credit_note_id]
+        note.open_minor += sign * amount
+        if note.status != CreditNote.Status.CANCELLED:
+            note.status = (
+                CreditNote.Status.SETTLED if note.open_minor == 0 else CreditNote.Status.OPEN
+            )
+    CreditNote.objects.bulk_update(
+        [credit_notes[c] for c in per_credit_note], ["open_minor", "status"], batch_size=2000
+    )
+    instalment_recompute(invoices=[invoices[i] for i in per_invoice if invoices[i].has_instalments])
+
+
+def instalment_recompute(*, invoices: Sequence[Invoice]) -> None:
+    """Spread each invoice's paid amount over its instalments, earliest due first."""
+    if not invoices:
+        return
+    by_invoice: dict[int, list[InvoiceInstalment]] = defaultdict(list)
+    for part in InvoiceInstalment.objects.filter(invoice__in=invoices).order_by(
+        "invoice_id", "due_date", "sequence"
+    ):
+        by_invoice[part.invoice_id].append(part)
+    changed: list[InvoiceInstalment] = []
+    for invoice in invoices:
+        parts = by_invoice.get(invoice.pk, [])
+        opens = settle_in_order(
+            [p.amount_minor for p in parts], invoice.gross_minor - invoice.open_minor
+        )
+        for part, open_minor in zip(parts, opens, strict=True):
+            if part.open_minor != open_minor:
+                part.open_minor = open_minor
+                changed.append(part)
+    InvoiceInstalment.objects.bulk_update(changed, ["open_minor"], batch_size=2000)
+
+
+def _fmt(minor: int, currency: str) -> str:
+    return str(Money.from_minor(minor, currency))
