@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if len(argv) > 1:
-        argv[1] = _ALIASES.get(argv[1], argv[1].replace("-", "_") if not argv[1].startswith("-") else argv[1])
+        argv[1] = _ALIASES.get(
+            argv[1], argv[1].replace("-", "_") if not argv[1].startswith("-") else argv[1]
+        )
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["vorder", *argv[1:]])

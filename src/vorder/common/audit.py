@@ -76,9 +76,7 @@ def audit_record(
 ) -> None:
     from vorder.common.models import AuditEntry
 
-    audit_bulk(
-        [AuditEntry.build(creditor_id=creditor_id, obj=obj, action=action, changes=changes)]
-    )
+    audit_bulk([AuditEntry.build(creditor_id=creditor_id, obj=obj, action=action, changes=changes)])
 
 
 def audit_bulk(entries: Iterable[Any]) -> None:

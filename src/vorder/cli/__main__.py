@@ -1,0 +1,5 @@
+import sys
+
+from vorder.cli.main import main
+
+sys.exit(main())
