@@ -12,7 +12,9 @@ import pytest
 VORDER = [sys.executable, "-m", "vorder.cli.main"]
 OWN_COMMANDS = [
     path.stem
-    for path in (Path(__file__).resolve().parents[2] / "src/vorder/cli/management/commands").glob("*.py")
+    for path in (Path(__file__).resolve().parents[2] / "src/vorder/cli/management/commands").glob(
+        "*.py"
+    )
     if not path.stem.startswith("_")
 ]
 
@@ -20,7 +22,9 @@ OWN_COMMANDS = [
 def vorder(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VORDER_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([*VORDER, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [*VORDER, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 def test_vorder_lists_django_and_its_own_commands(tmp_path):

@@ -23,7 +23,14 @@ def run(*args: str) -> str:
 @pytest.fixture
 def overdue(creditor):
     customer = CustomerFactory(creditor=creditor, number="D7", name="Slagerij Jansen")
-    InvoiceFactory(customer=customer, number="F1", issue_date=dt.date(2024, 4, 1), due_date=dt.date(2024, 5, 1), net_minor=123456, vat_minor=0)
+    InvoiceFactory(
+        customer=customer,
+        number="F1",
+        issue_date=dt.date(2024, 4, 1),
+        due_date=dt.date(2024, 5, 1),
+        net_minor=123456,
+        vat_minor=0,
+    )
     return customer
 
 
@@ -32,7 +39,15 @@ def test_aging_json_follows_the_contract(overdue):
     assert payload["as_of"] == "2024-06-30"
     assert payload["totals"][0]["d31_60"] == "1234.56"
     assert payload["customers"][0]["customer"] == "D7"
-    assert set(payload["customers"][0]) >= {"customer", "not_due", "d1_30", "d31_60", "d61_90", "d90_plus", "total"}
+    assert set(payload["customers"][0]) >= {
+        "customer",
+        "not_due",
+        "d1_30",
+        "d31_60",
+        "d61_90",
+        "d90_plus",
+        "total",
+    }
 
 
 def test_aging_csv_and_table(overdue):
