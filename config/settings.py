@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the Swagger UI of /api/docs from local static files, not a CDN
     "vorder.common",
     "vorder.ledger",
     "vorder.api",
