@@ -15,3 +15,23 @@ class InvalidAmount(DomainError):
 
 class InvalidReference(DomainError):
     """A structured payment reference fails its check digits or format."""
+
+
+class InvalidPeriod(DomainError):
+    """An interest period ends before it starts, or a date falls outside the period."""
+
+
+class RateNotKnown(DomainError):
+    """No statutory rate is recorded for a day (before the first period of the table)."""
+
+
+class RateTableError(DomainError):
+    """A rate data file is malformed; the message names the file, the row and the field."""
+
+
+class InvalidPayment(DomainError):
+    """A payment has no positive amount or falls after the end of the calculation."""
+
+
+class InvalidSetting(DomainError):
+    """A calculation setting (interest kind, day count, imputation order) is not understood."""

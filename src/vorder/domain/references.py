@@ -68,16 +68,27 @@ def ogm_generate(key: str) -> str:
 
 
 def ogm_validate(reference: str) -> str:
-    """Return the formatted OGM (+++123/4567/89002+++) or raise InvalidReference."""
+    """Return the formatted OGM (+++123/4567/89002+++) or raise InvalidReference.
+
+    Banks print the frame as +++ or as *** (Febelfin); stdnum knows only the first, so the frame
+    is removed here before the check.
+    """
     try:
-        return f"+++{ogm_vcs.format(ogm_vcs.validate(reference))}+++"
+        return f"+++{ogm_vcs.format(ogm_vcs.validate(reference.strip().strip('+*')))}+++"
     except StdnumError as exc:
-        raise InvalidReference(f"'{reference}' is not a valid Belgian structured reference") from exc
+        raise InvalidReference(
+            f"'{reference}' is not a valid Belgian structured reference"
+        ) from exc
 
 
 # -- Dutch betalingskenmerk -------------------------------------------------------------------
-def _nl_check_digit(fifteen: str) -> int:
-    total = sum(int(d) * _NL_WEIGHTS[i % 10] for i, d in enumerate(reversed(fifteen)))
+# Betaalvereniging Nederland, "Specificaties betalingskenmerk": 7 digits (no check digit);
+# 9-14 digits = check digit C + length code L + 7..12 digits, L = that count mod 10 (7, 8, 9, 0, 1,
+# 2); 16 digits = C + 15 digits. C is a weighted modulus 11 over every digit to its right (L
+# included), weights 2, 4, 8, 5, 10, 9, 7, 3, 6, 1 from the rightmost digit, repeating; C = 11 - (A
+# mod 11), with 10 -> 1 and 11 -> 0. Example: (5)000 0567 8901 2345, A = 215.
+def _nl_check_digit(digits: str) -> int:
+    total = sum(int(d) * _NL_WEIGHTS[i % 10] for i, d in enumerate(reversed(digits)))
     check = 11 - total % 11
     return {10: 1, 11: 0}.get(check, check)
 
@@ -89,10 +100,16 @@ def nl_generate(key: str) -> str:
 
 
 def nl_validate(reference: str) -> str:
-    """Return the 16 digits or raise InvalidReference."""
+    """Return the digits of a valid Dutch betalingskenmerk (7, 9-14 or 16 digits) or raise."""
     digits = re.sub(r"[\s.]", "", reference)
-    if not re.fullmatch(r"\d{16}", digits):
-        raise InvalidReference(f"'{reference}' is not a 16-digit Dutch payment reference")
+    if not re.fullmatch(r"\d{7}|\d{9,14}|\d{16}", digits):
+        raise InvalidReference(
+            f"'{reference}' is not a Dutch payment reference (7, 9 to 14 or 16 digits)"
+        )
+    if len(digits) == 7:
+        return digits  # the short form carries no check digit
+    if len(digits) <= 14 and int(digits[1]) != (len(digits) - 2) % 10:
+        raise InvalidReference(f"'{reference}' has a wrong length code")
     if int(digits[0]) != _nl_check_digit(digits[1:]):
         raise InvalidReference(f"'{reference}' has a wrong check digit")
     return digits
@@ -117,6 +134,8 @@ def detect(reference: str) -> tuple[ReferenceStyle, str] | None:
         (ReferenceStyle.OGM, ogm_validate),
         (ReferenceStyle.NL, nl_validate),
     ):
+        if style is ReferenceStyle.NL and len(re.sub(r"[\s.]", "", text)) == 7:
+            continue  # seven digits carry no check digit: indistinguishable from free text
         try:
             return style, validate(text)
         except InvalidReference:
