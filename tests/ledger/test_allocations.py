@@ -228,3 +228,33 @@ def test_open_amounts_are_never_negative_and_always_balance(customer, invoices, 
     total_open = sum(i.open_minor for i in Invoice.objects.filter(customer=customer))
     total_paid = sum(p.amount_minor - p.unallocated_minor for p in customer.payments.all())
     assert total_invoiced - total_open == total_paid
+
+
+def test_a_paid_invoice_remembers_when_and_how_late_it_was_paid(customer):
+    invoice = InvoiceFactory(
+        customer=customer, due_date=dt.date(2024, 1, 31), net_minor=1000, vat_minor=0
+    )
+    payment = PaymentFactory(customer=customer, amount_minor=1000, date=dt.date(2024, 2, 12))
+    allocation = payment_allocate(payment=payment, invoice=invoice)
+
+    invoice.refresh_from_db()
+    assert (invoice.paid_on, invoice.days_late) == (dt.date(2024, 2, 12), 12)
+
+    allocations_reverse(allocations=[allocation], reason="wrong match")
+    invoice.refresh_from_db()
+    assert (invoice.paid_on, invoice.days_late) == (None, None)
+
+
+def test_paid_dates_are_filled_in_for_bulk_loaded_history(customer):
+    from vorder.ledger.models import Allocation
+    from vorder.ledger.services.allocations import invoices_refresh_paid_on
+
+    invoice = InvoiceFactory(customer=customer, due_date=dt.date(2024, 1, 31), net_minor=1000, vat_minor=0,
+                             open_minor=0, status="paid")  # fmt: skip
+    payment = PaymentFactory(customer=customer, amount_minor=1000, unallocated_minor=0)
+    Allocation.objects.create(creditor=customer.creditor, invoice=invoice, payment=payment, amount_minor=1000,
+                              currency="EUR", date=dt.date(2024, 1, 29))  # fmt: skip
+
+    assert invoices_refresh_paid_on(creditor=customer.creditor) == 1
+    invoice.refresh_from_db()
+    assert (invoice.paid_on, invoice.days_late) == (dt.date(2024, 1, 29), -2)

@@ -43,7 +43,9 @@ class ReferenceStyle(models.TextChoices):
 class Creditor(models.Model):
     """Our own legal entity. One installation serves several; every record belongs to one."""
 
-    code = models.SlugField(max_length=40, unique=True, help_text=_("short name used in files and the API"))
+    code = models.SlugField(
+        max_length=40, unique=True, help_text=_("short name used in files and the API")
+    )
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, choices=Country.choices)
     address_line1 = models.CharField(max_length=200, blank=True)
@@ -53,7 +55,9 @@ class Creditor(models.Model):
     iban = models.CharField(max_length=34, blank=True)
     bic = models.CharField(max_length=11, blank=True)
     vat_number = models.CharField(max_length=20, blank=True)
-    coc_number = models.CharField(max_length=20, blank=True, help_text=_("KvK (NL) or KBO/BCE (BE) number"))
+    coc_number = models.CharField(
+        max_length=20, blank=True, help_text=_("KvK (NL) or KBO/BCE (BE) number")
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     website = models.CharField(max_length=200, blank=True)
@@ -61,9 +65,15 @@ class Creditor(models.Model):
     logo = models.FileField(upload_to="letterheads/", blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     default_payment_term_days = models.PositiveIntegerField(default=30)
-    languages = models.JSONField(default=list, help_text=_("languages we write in, e.g. ['nl', 'en']"))
-    reference_style = models.CharField(max_length=3, choices=ReferenceStyle.choices, default=ReferenceStyle.RF)
-    vat_deductible = models.BooleanField(default=True, help_text=_("can we deduct VAT on collection costs?"))
+    languages = models.JSONField(
+        default=list, help_text=_("languages we write in, e.g. ['nl', 'en']")
+    )
+    reference_style = models.CharField(
+        max_length=3, choices=ReferenceStyle.choices, default=ReferenceStyle.RF
+    )
+    vat_deductible = models.BooleanField(
+        default=True, help_text=_("can we deduct VAT on collection costs?")
+    )
     time_zone = models.CharField(max_length=40, default="Europe/Amsterdam")
 
     class Meta:
@@ -82,7 +92,9 @@ class Customer(models.Model):
     number = models.CharField(_("debtor number"), max_length=40)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=3, choices=Kind.choices, default=Kind.B2B)
-    coc_number = models.CharField(max_length=20, blank=True, help_text=_("KvK (NL) or KBO/BCE (BE)"))
+    coc_number = models.CharField(
+        max_length=20, blank=True, help_text=_("KvK (NL) or KBO/BCE (BE)")
+    )
     vat_number = models.CharField(max_length=20, blank=True)
     address_line1 = models.CharField(max_length=200, blank=True)
     address_line2 = models.CharField(max_length=200, blank=True)
@@ -92,9 +104,15 @@ class Customer(models.Model):
     email = models.EmailField(blank=True, help_text=_("general address for invoices and reminders"))
     phone = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.NL)
-    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    payment_term_days = models.PositiveIntegerField(null=True, blank=True, help_text=_("overrides the creditor's term"))
-    credit_limit_minor = models.BigIntegerField(null=True, blank=True, help_text=_("minor units of the creditor's currency"))
+    preferred_channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    payment_term_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("overrides the creditor's term")
+    )
+    credit_limit_minor = models.BigIntegerField(
+        null=True, blank=True, help_text=_("minor units of the creditor's currency")
+    )
     segment = models.CharField(max_length=60, blank=True)
     tags = models.JSONField(default=list, blank=True)
     on_hold = models.BooleanField(default=False, help_text=_("no dunning while on hold"))
@@ -102,7 +120,9 @@ class Customer(models.Model):
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    iban = models.CharField(max_length=34, blank=True, help_text=_("the account the customer pays from"))
+    iban = models.CharField(
+        max_length=34, blank=True, help_text=_("the account the customer pays from")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,12 +179,22 @@ class Invoice(models.Model):
     net_minor = models.BigIntegerField(help_text=_("minor units"))
     vat_minor = models.BigIntegerField(default=0, help_text=_("minor units"))
     gross_minor = models.BigIntegerField(help_text=_("minor units; net + VAT"))
-    open_minor = models.BigIntegerField(help_text=_("gross minus allocations, kept by the allocation services"))
+    open_minor = models.BigIntegerField(
+        help_text=_("gross minus allocations, kept by the allocation services")
+    )
     payment_reference = models.CharField(max_length=40, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     has_instalments = models.BooleanField(default=False)
+    paid_on = models.DateField(
+        null=True, blank=True, help_text=_("day the last allocation settled it")
+    )
+    days_late = models.IntegerField(
+        null=True, blank=True, help_text=_("paid_on minus due date; the payment history")
+    )
     description = models.CharField(max_length=300, blank=True)
-    order_reference = models.CharField(max_length=100, blank=True, help_text=_("the customer's PO number"))
+    order_reference = models.CharField(
+        max_length=100, blank=True, help_text=_("the customer's PO number")
+    )
     document = models.FileField(upload_to="invoices/", blank=True)
     source = models.CharField(max_length=20, default="import")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -175,16 +205,27 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["creditor", "number"], name="invoice_number_unique"),
             models.CheckConstraint(condition=Q(gross_minor__gt=0), name="invoice_gross_positive"),
-            models.CheckConstraint(condition=Q(gross_minor=F("net_minor") + F("vat_minor")), name="invoice_gross_is_net_plus_vat"),
-            models.CheckConstraint(condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("gross_minor")), name="invoice_open_within_gross"),
             models.CheckConstraint(
-                condition=Q(status="open", open_minor__gt=0) | Q(status="paid", open_minor=0) | Q(status="cancelled"),
+                condition=Q(gross_minor=F("net_minor") + F("vat_minor")),
+                name="invoice_gross_is_net_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("gross_minor")),
+                name="invoice_open_within_gross",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", open_minor__gt=0)
+                | Q(status="paid", open_minor=0)
+                | Q(status="cancelled"),
                 name="invoice_status_matches_open",
             ),
-            models.CheckConstraint(condition=Q(due_date__gte=F("issue_date")), name="invoice_due_not_before_issue"),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_not_before_issue"
+            ),
         ]
         indexes = [
             models.Index(fields=["creditor", "status", "due_date"], name="invoice_open_by_due"),
+            models.Index(fields=["customer", "paid_on"], name="invoice_paid_history"),
             models.Index(fields=["customer", "status"], name="invoice_customer_status"),
         ]
 
@@ -208,9 +249,16 @@ class InvoiceInstalment(models.Model):
     class Meta:
         ordering = ["invoice", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "sequence"], name="instalment_sequence_unique"),
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="instalment_amount_positive"),
-            models.CheckConstraint(condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("amount_minor")), name="instalment_open_within_amount"),
+            models.UniqueConstraint(
+                fields=["invoice", "sequence"], name="instalment_sequence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="instalment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("amount_minor")),
+                name="instalment_open_within_amount",
+            ),
         ]
         indexes = [models.Index(fields=["due_date"], name="instalment_due")]
 
@@ -233,7 +281,9 @@ class CreditNote(models.Model):
     vat_minor = models.BigIntegerField(default=0)
     gross_minor = models.BigIntegerField(help_text=_("positive: the amount credited"))
     open_minor = models.BigIntegerField(help_text=_("credit not yet allocated to invoices"))
-    original_invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    original_invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     description = models.CharField(max_length=300, blank=True)
     document = models.FileField(upload_to="credit_notes/", blank=True)
@@ -244,10 +294,20 @@ class CreditNote(models.Model):
     class Meta:
         ordering = ["issue_date", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["creditor", "number"], name="credit_note_number_unique"),
-            models.CheckConstraint(condition=Q(gross_minor__gt=0), name="credit_note_gross_positive"),
-            models.CheckConstraint(condition=Q(gross_minor=F("net_minor") + F("vat_minor")), name="credit_note_gross_is_net_plus_vat"),
-            models.CheckConstraint(condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("gross_minor")), name="credit_note_open_within_gross"),
+            models.UniqueConstraint(
+                fields=["creditor", "number"], name="credit_note_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_minor__gt=0), name="credit_note_gross_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_minor=F("net_minor") + F("vat_minor")),
+                name="credit_note_gross_is_net_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("gross_minor")),
+                name="credit_note_open_within_gross",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,12 +324,18 @@ class Payment(models.Model):
         DEMO = "demo", _("Demo data")
 
     creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="payments")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
-    number = models.CharField(max_length=60, help_text=_("unique per creditor: bank transaction id or your own"))
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    number = models.CharField(
+        max_length=60, help_text=_("unique per creditor: bank transaction id or your own")
+    )
     date = models.DateField()
     currency = models.CharField(max_length=3, default="EUR")
     amount_minor = models.BigIntegerField()
-    unallocated_minor = models.BigIntegerField(help_text=_("part not yet allocated: credit on account"))
+    unallocated_minor = models.BigIntegerField(
+        help_text=_("part not yet allocated: credit on account")
+    )
     payer_name = models.CharField(max_length=200, blank=True)
     payer_iban = models.CharField(max_length=34, blank=True)
     reference = models.CharField(max_length=140, blank=True)
@@ -296,8 +362,12 @@ class Allocation(models.Model):
 
     creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="+")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
-    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     date = models.DateField(help_text=_("the day the money counts as received"))
@@ -306,7 +376,9 @@ class Allocation(models.Model):
     class Meta:
         ordering = ["date", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="allocation_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=(Q(payment__isnull=False) & Q(credit_note__isnull=True))
                 | (Q(payment__isnull=True) & Q(credit_note__isnull=False)),

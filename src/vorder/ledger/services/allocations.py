@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
 
 from vorder.common.audit import audit_bulk
 from vorder.common.models import AuditEntry
@@ -130,7 +131,13 @@ def allocations_apply(
         ],
         batch_size=5000,
     )
-    _adjust(invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note, sign=-1)
+    settled_on: dict[int, date] = {}
+    for r in requests:
+        settled_on[r.invoice_id] = max(r.date, settled_on.get(r.invoice_id, r.date))
+    _adjust(
+        invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note,
+        sign=-1, settled_on=settled_on,
+    )  # fmt: skip
     audit_bulk(
         AuditEntry.build(
             creditor_id=creditor.pk,
@@ -245,15 +252,27 @@ def _adjust(
     per_credit_note: dict[int, int],
     *,
     sign: int,
+    settled_on: dict[int, date] | None = None,
 ) -> None:
-    """Move open amounts by the allocated sums (sign -1 to allocate, +1 to reverse)."""
+    """Move open amounts by the allocated sums (sign -1 to allocate, +1 to reverse).
+
+    An invoice that becomes paid records the day and how late that was: the payment history
+    that tone, scores and predictions read.
+    """
     for invoice_id, amount in per_invoice.items():
         invoice = invoices[invoice_id]
         invoice.open_minor += sign * amount
         if invoice.status != Invoice.Status.CANCELLED:
             invoice.status = Invoice.Status.PAID if invoice.open_minor == 0 else Invoice.Status.OPEN
+        if invoice.open_minor == 0 and settled_on and invoice_id in settled_on:
+            invoice.paid_on = settled_on[invoice_id]
+            invoice.days_late = (invoice.paid_on - invoice.due_date).days
+        elif invoice.open_minor > 0:
+            invoice.paid_on = invoice.days_late = None
     Invoice.objects.bulk_update(
-        [invoices[i] for i in per_invoice], ["open_minor", "status"], batch_size=2000
+        [invoices[i] for i in per_invoice],
+        ["open_minor", "status", "paid_on", "days_late"],
+        batch_size=2000,
     )
     for payment_id, amount in per_payment.items():
         payments[payment_id].unallocated_minor += sign * amount
@@ -293,6 +312,32 @@ def instalment_recompute(*, invoices: Sequence[Invoice]) -> None:
                 part.open_minor = open_minor
                 changed.append(part)
     InvoiceInstalment.objects.bulk_update(changed, ["open_minor"], batch_size=2000)
+
+
+def invoices_refresh_paid_on(*, creditor: Creditor) -> int:
+    """Set paid_on/days_late of paid invoices from their allocations, in one statement.
+
+    For data that was loaded in bulk without going through allocations_apply (demo data, a
+    migration from another system).
+    """
+    last = (
+        Allocation.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(d=Max("date"))
+        .values("d")[:1]
+    )
+    updated = Invoice.objects.filter(
+        creditor=creditor, status=Invoice.Status.PAID, paid_on__isnull=True
+    ).update(paid_on=Subquery(last))
+    rows = list(
+        Invoice.objects.filter(
+            creditor=creditor, paid_on__isnull=False, days_late__isnull=True
+        ).only("pk", "paid_on", "due_date")
+    )
+    for invoice in rows:
+        invoice.days_late = (invoice.paid_on - invoice.due_date).days  # type: ignore[operator]
+    Invoice.objects.bulk_update(rows, ["days_late"], batch_size=5000)
+    return updated
 
 
 def _fmt(minor: int, currency: str) -> str:
