@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "ninja",  # serves the Swagger UI of /api/docs from local static files, not a CDN
     "vorder.common",
     "vorder.ledger",
+    "vorder.comms",
+    "vorder.cases",
+    "vorder.dunning",
     "vorder.api",
     "vorder.workspace",
     "vorder.cli",
@@ -127,6 +130,12 @@ TASKS = {
         ),
     }
 }
+
+# Email: SMTP from VORDER_EMAIL_URL (or EMAIL_HOST…), else .eml files in $VORDER_DATA_DIR/outbox
+# (see vorder.comms.email_config and docs/comms.md).
+from vorder.comms.email_config import email_settings_from_env  # noqa: E402
+
+globals().update(email_settings_from_env(os.environ, DATA_DIR))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,1 @@
+"""Credit policies, their levels and assignment rules, the daily run and its decisions."""
