@@ -235,7 +235,7 @@ def test_nl_consumer_costs_only_after_the_fourteen_days_of_the_letter():
         legal_step_on=letter_day,
         legal_step_channel="email",
     )
-    b2c = dict(consumer=True, last_message_on=letter_day)
+    b2c = {"consumer": True, "last_message_on": letter_day}
 
     on_day_15 = letter_day + timedelta(days=15)  # Tuesday 25 March: term has ended
     on_day_14 = letter_day + timedelta(days=14)  # Monday 24 March: last day of the term
@@ -294,7 +294,23 @@ def test_costs_already_claimed_are_not_claimed_again():
     it = item(1, MONDAY - timedelta(days=60), amount="2500.00", level=2,
               last_step_on=MONDAY - timedelta(days=14), costs_claimed=D("375.00"))  # fmt: skip
     decision = decide(account(it, last_message_on=MONDAY - timedelta(days=14)), NL_B2B, MONDAY)
-    assert decision.costs == 0
+    assert decision.costs == D("375.00")  # still owed, and shown in the letter
+    assert decision.costs_new == 0  # but not booked a second time
+
+
+def test_interest_already_claimed_is_booked_only_for_the_days_since():
+    it = item(1, MONDAY - timedelta(days=60), amount="2500.00", level=2,
+              last_step_on=MONDAY - timedelta(days=14), interest_claimed=D("20.00"))  # fmt: skip
+    decision = decide(account(it, last_message_on=MONDAY - timedelta(days=14)), NL_B2B, MONDAY)
+    assert decision.interest > D("20.00")
+    assert decision.interest_new == decision.interest - D("20.00")
+
+
+def test_costs_are_shared_over_the_items_to_the_cent():
+    its = [item(n, MONDAY - timedelta(days=60), amount=a, level=2, last_step_on=MONDAY - timedelta(days=14))
+           for n, a in ((1, "1000.00"), (2, "1000.00"), (3, "1000.01"))]  # fmt: skip
+    decision = decide(account(*its, last_message_on=MONDAY - timedelta(days=14)), NL_B2B, MONDAY)
+    assert sum(s.costs_new for s in decision.steps) == decision.costs
 
 
 def test_be_consumer_interest_and_damages_wait_for_the_free_reminder_period():

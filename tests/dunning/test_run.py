@@ -348,3 +348,26 @@ def test_shipped_policies_are_sound_for_both_countries(nl):
     for code in ("nlco", "beco"):
         call_command("dunning", "policies", "check", "--creditor", code, stdout=out)
     assert out.getvalue().count("every policy is sound") == 2
+
+
+def test_interest_and_costs_claimed_by_a_letter_stay_due_after_the_principal_is_paid(nl):
+    from vorder.ledger.models import Charge
+    from vorder.ledger.selectors import customer_statement
+
+    customer = business(nl)
+    item = invoice(customer, "F-1", D(2025, 1, 2), amount=2500_00)
+    DunningItemState.objects.create(invoice=item, creditor=nl, level=3, last_step_on=D(2025, 2, 24))
+
+    result = dunning_run_execute(creditor=nl, as_of=D(2025, 3, 10))  # the notice of default
+    assert result.actions[0]["level"] == "notice"
+    costs = Charge.objects.get(kind="costs")
+    interest = Charge.objects.get(kind="interest")
+    assert costs.gross_minor == 375_00
+    assert interest.gross_minor > 0
+
+    payment_allocate(
+        payment=PaymentFactory(customer=customer, amount_minor=2500_00, date=D(2025, 3, 20)),
+        invoice=item,
+    )
+    statement = customer_statement(customer=customer, as_of=D(2025, 3, 31))
+    assert statement.closing_minor == costs.gross_minor + interest.gross_minor

@@ -30,7 +30,7 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -179,7 +179,8 @@ class Item:
     hold: Reason | None = None  # dispute, promise or arrangement
     legal_step_on: date | None = None  # when the 14-day letter / free reminder went out
     legal_step_channel: str = ""  # "email" or "post"
-    costs_claimed: Decimal = ZERO
+    costs_claimed: Decimal = ZERO  # collection costs already claimed on this item (excl. VAT)
+    interest_claimed: Decimal = ZERO  # interest already claimed on this item
     handover_proposed: bool = False
 
 
@@ -225,8 +226,11 @@ class ItemStep:
     days_overdue: int
     from_level: int
     to_level: int  # == from_level when the item is only listed
-    interest: Decimal = ZERO
+    interest: Decimal = ZERO  # interest to date on this item
     costs_allowed: bool = False
+    interest_new: Decimal = ZERO  # of which not claimed before: to book now
+    costs_new: Decimal = ZERO  # this item's share of the costs not claimed before (excl. VAT)
+    costs_vat_new: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +243,18 @@ class Decision:
     tone: Tone = Tone.NEUTRAL
     steps: tuple[ItemStep, ...] = ()
     overdue: Decimal = ZERO
-    interest: Decimal = ZERO
-    costs: Decimal = ZERO
+    interest: Decimal = ZERO  # interest to date on the listed items (what the letter shows)
+    costs: Decimal = ZERO  # collection costs owed on them, excl. VAT (claimed before or now)
     costs_vat: Decimal = ZERO
     held: tuple[int, ...] = ()  # invoice ids left out because of a dispute/promise/arrangement
+
+    @property
+    def interest_new(self) -> Decimal:
+        return sum((s.interest_new for s in self.steps), ZERO)
+
+    @property
+    def costs_new(self) -> Decimal:
+        return sum((s.costs_new + s.costs_vat_new for s in self.steps), ZERO)
 
     @property
     def needs_approval(self) -> bool:
@@ -327,10 +339,17 @@ def costs_answer(item: Item, account: Account, as_of: date) -> legal_steps.StepA
     )
 
 
-def _next_level_due(item: Item, policy: Policy, as_of: date, min_gap: int) -> int | None:
-    """Index (0-based) of the level this item is due for today, or None."""
+def _next_level_due(
+    item: Item, policy: Policy, as_of: date, min_gap: int, *, manual: bool = False
+) -> int | None:
+    """Index (0-based) of the level this item is due for today, or None.
+
+    ``manual`` ("send a reminder now"): every overdue item is due for its next level at once.
+    """
     if item.level >= len(policy.levels):
         return None
+    if manual:
+        return item.level if overdue_days(item, as_of) > 0 else None
     level = policy.levels[item.level]
     if level.trigger is Trigger.AFTER_DUE:
         due = as_of >= item.due_date + timedelta(days=level.days)
@@ -342,8 +361,20 @@ def _next_level_due(item: Item, policy: Policy, as_of: date, min_gap: int) -> in
     return item.level if due else None
 
 
-def decide(account: Account, policy: Policy, as_of: date) -> Decision:
-    """What happens to this account on ``as_of`` under ``policy``."""
+def decide(
+    account: Account,
+    policy: Policy,
+    as_of: date,
+    *,
+    manual: bool = False,
+    approved: bool = False,
+) -> Decision:
+    """What happens to this account on ``as_of`` under ``policy``.
+
+    ``manual``: a person asks to send now; the policy's waiting days and the gap between
+    messages are not waited for, everything else (holds, thresholds, the law) applies.
+    ``approved``: a credit manager approved this step; it no longer needs approval.
+    """
     if account.on_hold:
         why = f": {account.hold_reason}" if account.hold_reason else ""
         return _skip(account, "on_hold", f"Customer is on hold{why}.", f"Klant staat on hold{why}.")
@@ -371,7 +402,12 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
     due_now = {
         i.invoice_id: idx
         for i in active
-        if (idx := _next_level_due(i, policy, as_of, policy.min_days_between_messages)) is not None
+        if (
+            idx := _next_level_due(
+                i, policy, as_of, policy.min_days_between_messages, manual=manual
+            )
+        )
+        is not None
     }
     handover_due = [
         i
@@ -425,6 +461,7 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
         )
     if (
         due_now
+        and not manual
         and account.last_message_on is not None
         and (as_of - account.last_message_on).days < policy.min_days_between_messages
     ):
@@ -502,6 +539,27 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
     level = policy.levels[message_index]
 
     rule = InterestRule(interest_kind(jurisdiction=account.jurisdiction, consumer=account.consumer))
+    costs = costs_vat = ZERO
+    shares: dict[int, tuple[Decimal, Decimal]] = {}
+    if costs_items:
+        principal = sum((i.open for i in costs_items), ZERO)
+        figure = collection_costs(
+            principal,
+            jurisdiction=account.jurisdiction.lower(),
+            consumer=account.consumer,
+            invoices=len(costs_items),
+            vat_deductible=account.vat_deductible,
+        )
+        costs, costs_vat = figure.amount, figure.vat
+        new = max(ZERO, costs - sum((i.costs_claimed for i in costs_items), ZERO))
+        new_vat = (costs_vat * new / costs).quantize(ZERO) if costs > 0 else ZERO
+        weights = [int(i.open * 100) for i in costs_items]
+        for item, part, vat_part in zip(
+            costs_items, _split(new, weights), _split(new_vat, weights), strict=True
+        ):
+            shares[item.invoice_id] = (part, vat_part)
+        reasons.append(Reason("costs", figure.reason_en, figure.reason_nl))
+
     steps: list[ItemStep] = []
     interest = ZERO
     for item in sorted(active, key=lambda i: (i.due_date, i.number)):
@@ -519,27 +577,15 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
                 item.open, item.due_date + timedelta(days=1), as_of, rule
             )
             interest += item_interest
+        share, vat_share = shares.get(item.invoice_id, (ZERO, ZERO))
         steps.append(
             ItemStep(
                 item.invoice_id, item.number, item.open, days, item.level, to_level,
                 item_interest, item in costs_items,
+                interest_new=max(ZERO, item_interest - item.interest_claimed),
+                costs_new=share, costs_vat_new=vat_share,
             )
         )  # fmt: skip
-
-    costs = costs_vat = ZERO
-    if costs_items:
-        principal = sum((i.open for i in costs_items), ZERO)
-        figure = collection_costs(
-            principal,
-            jurisdiction=account.jurisdiction.lower(),
-            consumer=account.consumer,
-            invoices=len(costs_items),
-            vat_deductible=account.vat_deductible,
-        )
-        already = sum((i.costs_claimed for i in costs_items), ZERO)
-        costs = max(ZERO, figure.amount - already)
-        costs_vat = figure.vat if costs > 0 else ZERO
-        reasons.append(Reason("costs", figure.reason_en, figure.reason_nl))
 
     climbing = sum(1 for s in steps if s.to_level > s.from_level)
     reasons.insert(
@@ -552,6 +598,15 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
             f"{len(steps)} post(en) vermeld, vervallen {_eur(overdue)} {account.currency}.",
         ),
     )
+    if approved and level.needs_approval:
+        level = replace(level, needs_approval=False)
+        reasons.append(
+            Reason(
+                "approved",
+                "Approved by the credit manager.",
+                "Goedgekeurd door de kredietbeheerder.",
+            )
+        )
     return Decision(
         account.customer_id,
         Action.CALL if level.channel is Channel.PHONE_TASK else Action.SEND,
@@ -566,6 +621,18 @@ def decide(account: Account, policy: Policy, as_of: date) -> Decision:
         costs_vat=costs_vat,
         held=held_ids,
     )
+
+
+def _split(amount: Decimal, weights: list[int]) -> list[Decimal]:
+    """Split an amount in cents over weights without losing a cent (remainders to the first)."""
+    cents = int(amount * 100)
+    total = sum(weights)
+    if cents == 0 or total == 0:
+        return [ZERO for _ in weights]
+    parts = [cents * w // total for w in weights]
+    for i in range(cents - sum(parts)):
+        parts[i % len(parts)] += 1
+    return [Decimal(p).scaleb(-2) for p in parts]
 
 
 def resolve_channel(

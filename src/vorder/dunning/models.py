@@ -228,8 +228,6 @@ class DunningItemState(models.Model):
     last_step_on = models.DateField(null=True, blank=True)
     legal_step_on = models.DateField(null=True, blank=True)
     legal_step_channel = models.CharField(max_length=10, blank=True, help_text=_("email or post"))
-    costs_claimed_minor = models.BigIntegerField(default=0)
-    interest_claimed_minor = models.BigIntegerField(default=0)
     handover_proposed_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -26,6 +26,7 @@ from vorder.dunning.models import (
     PolicyRule,
 )
 from vorder.ledger.models import (
+    Charge,
     Contact,
     CreditNote,
     Creditor,
@@ -258,6 +259,7 @@ def dunning_snapshot(
     credits = _credit_balances(creditor, currency, customer_ids)
     history = _history(creditor, as_of, customer_ids)
     last_message = _last_messages(creditor, customer_ids)
+    claimed = _claimed(creditor, customer_ids)
 
     accounts: list[d.Account] = []
     for customer_id, items in by_customer.items():
@@ -285,7 +287,8 @@ def dunning_snapshot(
                     hold=hold,
                     legal_step_on=state.legal_step_on if state else None,
                     legal_step_channel=state.legal_step_channel if state else "",
-                    costs_claimed=to_decimal(state.costs_claimed_minor if state else 0, currency),
+                    costs_claimed=to_decimal(claimed.get((inv_id, "costs"), 0), currency),
+                    interest_claimed=to_decimal(claimed.get((inv_id, "interest"), 0), currency),
                     handover_proposed=bool(state and state.handover_proposed_on),
                 )
             )
@@ -385,6 +388,20 @@ def _history(
             average_days_late=Decimal(row["avg_late"] or 0).quantize(Decimal("0.1")),
         )
     return result
+
+
+def _claimed(
+    creditor: Creditor, customer_ids: Collection[int] | None
+) -> dict[tuple[int, str], int]:
+    """Interest and costs (excl. VAT) claimed so far per invoice: never claimed twice."""
+    charges = _scoped(Charge.objects.filter(creditor=creditor, invoice__isnull=False), customer_ids)
+    return {
+        (invoice_id, kind): total
+        for invoice_id, kind, total in charges.values("invoice_id", "kind")
+        .annotate(t=Sum("amount_minor"))
+        .order_by()
+        .values_list("invoice_id", "kind", "t")
+    }
 
 
 def _last_messages(creditor: Creditor, customer_ids: Collection[int] | None) -> dict[int, date]:

@@ -48,6 +48,7 @@ from vorder.dunning.selectors import (
     policy_book,
 )
 from vorder.ledger.models import CreditNote, Creditor, Customer, Invoice, Payment
+from vorder.ledger.services.charges import ChargeClaim, charges_claim
 
 
 class DunningError(ValueError):
@@ -436,7 +437,7 @@ def _decision_row(
     p: Planned, creditor: Creditor, as_of: date, *, run: DunningRun | None, manual: bool, actor: str
 ) -> DunningDecision:
     dec = p.decision
-    cents = lambda x: int((x * 100).to_integral_value())  # noqa: E731 - EUR minor units
+    cents = _cents
     return DunningDecision(
         run=run,
         creditor=creditor,
@@ -528,7 +529,38 @@ def _carry_out(
     DunningDecision.objects.bulk_update(
         [row for _, row in ready], ["message", "task"], batch_size=2000
     )
+    charges_claim(creditor=creditor, claims=_claims(creditor, messages, on=on))
     _climb(creditor, [(p.decision, p.channel) for p, _ in ready], on=on)
+
+
+def _claims(
+    creditor: Creditor, sent: Sequence[tuple[Planned, DunningDecision]], *, on: date
+) -> list[ChargeClaim]:
+    """What a sent letter claims for the first time becomes a charge of its own."""
+    claims: list[ChargeClaim] = []
+    for p, row in sent:
+        level_name = p.decision.level.name if p.decision.level else ""
+        for s in p.decision.steps:
+            base = f"dunning:{row.idempotency_key}:{s.invoice_id}"
+            if s.interest_new > 0:
+                claims.append(ChargeClaim(
+                    customer_id=p.facts.id, kind="interest", amount_minor=_cents(s.interest_new),
+                    vat_minor=0, currency=creditor.currency, claimed_on=on,
+                    reference=f"{base}:interest", invoice_id=s.invoice_id,
+                    description=f"interest to {on.isoformat()}",
+                ))  # fmt: skip
+            if s.costs_new + s.costs_vat_new > 0:
+                claims.append(ChargeClaim(
+                    customer_id=p.facts.id, kind="costs", amount_minor=_cents(s.costs_new),
+                    vat_minor=_cents(s.costs_vat_new), currency=creditor.currency, claimed_on=on,
+                    reference=f"{base}:costs", invoice_id=s.invoice_id,
+                    description=f"collection costs ({level_name})",
+                ))  # fmt: skip
+    return claims
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
 
 
 def _documents(p: Planned) -> list[str]:
@@ -536,11 +568,9 @@ def _documents(p: Planned) -> list[str]:
 
 
 def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, on: date) -> None:
-    """Each climbing item reaches its next level today; legal steps and claimed costs recorded."""
+    """Each climbing item reaches its next level today; the legal steps it had are recorded."""
     updates: dict[int, dict[str, Any]] = {}
     for dec, channel in decisions:
-        costs_items = [s for s in dec.steps if s.costs_allowed]
-        costs_total = sum((s.open for s in costs_items), Decimal(0))
         for s in dec.steps:
             if dec.action is d.Action.HANDOVER:
                 updates[s.invoice_id] = {"handover_proposed_on": on}
@@ -554,10 +584,6 @@ def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, o
             ):
                 change["legal_step_on"] = on
                 change["legal_step_channel"] = "email" if channel in ("email", "sms") else "post"
-            if s.costs_allowed and costs_total > 0:
-                share = (dec.costs * s.open / costs_total).quantize(Decimal("0.01"))
-                change["costs_add"] = int(share * 100)
-            change["interest_add"] = int(s.interest * 100)
             updates[s.invoice_id] = change
     if not updates:
         return
@@ -567,16 +593,13 @@ def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, o
         state = existing.get(invoice_id) or DunningItemState(
             invoice_id=invoice_id, creditor=creditor
         )
-        state.costs_claimed_minor += change.pop("costs_add", 0)
-        state.interest_claimed_minor += change.pop("interest_add", 0)
         for name, value in change.items():
             setattr(state, name, value)
         (changed if invoice_id in existing else new).append(state)
     DunningItemState.objects.bulk_create(new, batch_size=5000)
     DunningItemState.objects.bulk_update(
         changed,
-        ["level", "last_step_on", "legal_step_on", "legal_step_channel", "costs_claimed_minor",
-         "interest_claimed_minor", "handover_proposed_on"],
+        ["level", "last_step_on", "legal_step_on", "legal_step_channel", "handover_proposed_on"],
         batch_size=5000,
     )  # fmt: skip
 

@@ -357,11 +357,81 @@ class Payment(models.Model):
         return self.number
 
 
+class Charge(models.Model):
+    """Interest or collection costs claimed from a customer (by a dunning letter).
+
+    A claim of its own: once claimed it stays due after the invoice is paid, shows on the
+    statement of account, and leaves the books only by payment or an audited write-off.
+    """
+
+    class Kind(models.TextChoices):
+        INTEREST = "interest", _("Interest")
+        COSTS = "costs", _("Collection costs")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PAID = "paid", _("Paid")
+        WRITTEN_OFF = "written_off", _("Written off")
+
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="charges")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=300, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    amount_minor = models.BigIntegerField(help_text=_("excluding VAT"))
+    vat_minor = models.BigIntegerField(default=0)
+    gross_minor = models.BigIntegerField()
+    open_minor = models.BigIntegerField()
+    claimed_on = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    reference = models.CharField(
+        max_length=120, help_text=_("unique per creditor: what claimed it")
+    )
+    written_off_on = models.DateField(null=True, blank=True)
+    write_off_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claimed_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creditor", "reference"], name="charge_reference_unique"
+            ),
+            models.CheckConstraint(condition=Q(gross_minor__gt=0), name="charge_gross_positive"),
+            models.CheckConstraint(
+                condition=Q(gross_minor=F("amount_minor") + F("vat_minor")),
+                name="charge_gross_is_amount_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_minor__gte=0) & Q(open_minor__lte=F("gross_minor")),
+                name="charge_open_within_gross",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", open_minor__gt=0)
+                | Q(status="paid", open_minor=0)
+                | Q(status="written_off", open_minor=0),
+                name="charge_status_matches_open",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "status"], name="charge_customer_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"
+
+
 class Allocation(models.Model):
-    """A payment or a credit note settling (part of) an invoice: afletteren."""
+    """A payment or a credit note settling (part of) an invoice or a charge: afletteren."""
 
     creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="+")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
@@ -384,10 +454,15 @@ class Allocation(models.Model):
                 | (Q(payment__isnull=True) & Q(credit_note__isnull=False)),
                 name="allocation_has_one_source",
             ),
+            models.CheckConstraint(
+                condition=(Q(invoice__isnull=False) & Q(charge__isnull=True))
+                | (Q(invoice__isnull=True) & Q(charge__isnull=False)),
+                name="allocation_has_one_target",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor} → {self.invoice_id}"
+        return f"{self.amount_minor} → {self.invoice_id or f'charge {self.charge_id}'}"
 
 
 class ApiToken(models.Model):

@@ -35,6 +35,7 @@ from vorder.domain.dso import dso_countback, dso_standard
 from vorder.domain.settlement import settle_in_order
 from vorder.ledger.models import (
     Allocation,
+    Charge,
     CreditNote,
     Creditor,
     Customer,
@@ -443,6 +444,27 @@ def customer_open_items(*, customer: Customer, as_of: date) -> list[OpenItem]:
         )
         for n in notes
     )
+    charges = (
+        Charge.objects.filter(customer=customer, claimed_on__lte=as_of)
+        .exclude(status=Charge.Status.WRITTEN_OFF, written_off_on__lte=as_of)
+        .annotate(allocated=Coalesce(_allocated_until(as_of, "charge"), 0))
+        .annotate(open_then=F("gross_minor") - F("allocated"))
+        .filter(open_then__gt=0)
+        .select_related("invoice")
+    )
+    items.extend(
+        OpenItem(
+            kind=f"charge_{c.kind}",
+            number=f"{c.invoice.number if c.invoice else c.reference}: {c.get_kind_display()}",
+            date=c.claimed_on,
+            due_date=c.claimed_on,
+            currency=c.currency,
+            gross_minor=c.gross_minor,
+            open_minor=c.open_then,
+            days_overdue=max(0, (as_of - c.claimed_on).days),
+        )
+        for c in charges
+    )
     payments = (
         Payment.objects.filter(customer=customer, date__lte=as_of)
         .annotate(allocated=Coalesce(_allocated_until(as_of, "payment"), 0))
@@ -517,6 +539,40 @@ def customer_statement(
         movements.append(
             (note.issue_date, 1, "credit_note", note.number, note.description, 0, note.gross_minor)
         )
+    charges = Charge.objects.filter(
+        customer=customer, currency=currency, claimed_on__lte=as_of
+    ).annotate(allocated=Coalesce(Sum("allocations__amount_minor"), 0))
+    for charge in charges.select_related("invoice"):
+        about = f" ({charge.invoice.number})" if charge.invoice else ""
+        label = f"{charge.get_kind_display()}{about}"
+        movements.append(
+            (
+                charge.claimed_on,
+                0,
+                f"charge_{charge.kind}",
+                charge.reference,
+                label,
+                charge.gross_minor,
+                0,
+            )
+        )
+        if (
+            charge.status == Charge.Status.WRITTEN_OFF
+            and charge.written_off_on
+            and charge.written_off_on <= as_of
+        ):
+            written_off = charge.gross_minor - charge.allocated
+            movements.append(
+                (
+                    charge.written_off_on,
+                    3,
+                    "write_off",
+                    charge.reference,
+                    f"written off: {charge.write_off_reason}",
+                    0,
+                    written_off,
+                )
+            )
     for pay in Payment.objects.filter(customer=customer, currency=currency, date__lte=as_of):
         movements.append(
             (
@@ -594,6 +650,15 @@ def ledger_integrity_problems(*, creditor: Creditor | None = None) -> list[str]:
     ):
         problems.append(
             f"credit note {note.number}: open {note.open_minor} but gross {note.gross_minor} - allocated {note.allocated}"
+        )
+    for charge in (
+        scoped(Charge.objects.all())
+        .annotate(allocated=allocated("charge"))
+        .exclude(status=Charge.Status.WRITTEN_OFF)
+        .exclude(open_minor=F("gross_minor") - F("allocated"))
+    ):
+        problems.append(
+            f"charge {charge.reference}: open {charge.open_minor} but gross {charge.gross_minor} - allocated {charge.allocated}"
         )
     parts = (
         InvoiceInstalment.objects.values("invoice_id")

@@ -23,6 +23,7 @@ from vorder.domain.money import Money
 from vorder.domain.settlement import settle_in_order
 from vorder.ledger.models import (
     Allocation,
+    Charge,
     CreditNote,
     Creditor,
     Invoice,
@@ -41,11 +42,14 @@ class OverAllocationError(AllocationError):
 
 @dataclass(frozen=True, slots=True)
 class AllocationRequest:
-    invoice_id: int
+    """Settle ``amount_minor`` of an invoice (or a claimed charge) from a payment or credit note."""
+
+    invoice_id: int | None
     amount_minor: int
     date: date
     payment_id: int | None = None
     credit_note_id: int | None = None
+    charge_id: int | None = None
 
 
 @transaction.atomic
@@ -60,20 +64,30 @@ def allocations_apply(
             raise AllocationError("an allocation amount must be positive")
         if (r.payment_id is None) == (r.credit_note_id is None):
             raise AllocationError("an allocation comes from exactly one payment or credit note")
+        if (r.invoice_id is None) == (r.charge_id is None):
+            raise AllocationError("an allocation settles exactly one invoice or charge")
 
-    invoices = _locked(Invoice, {r.invoice_id for r in requests})
+    invoices = _locked(Invoice, {r.invoice_id for r in requests if r.invoice_id})
+    charges = _locked(Charge, {r.charge_id for r in requests if r.charge_id})
     payments = _locked(Payment, {r.payment_id for r in requests if r.payment_id})
     credit_notes = _locked(CreditNote, {r.credit_note_id for r in requests if r.credit_note_id})
 
     per_invoice: dict[int, int] = defaultdict(int)
+    per_charge: dict[int, int] = defaultdict(int)
     per_payment: dict[int, int] = defaultdict(int)
     per_credit_note: dict[int, int] = defaultdict(int)
     for r in requests:
-        invoice = invoices.get(r.invoice_id)
-        if invoice is None or invoice.creditor_id != creditor.pk:
-            raise AllocationError(f"invoice id {r.invoice_id} does not belong to {creditor.code}")
-        if invoice.status == Invoice.Status.CANCELLED:
-            raise AllocationError(f"invoice {invoice.number} is cancelled")
+        target: Invoice | Charge | None = (
+            invoices.get(r.invoice_id) if r.invoice_id else charges.get(r.charge_id)  # type: ignore[arg-type]
+        )
+        what = f"invoice id {r.invoice_id}" if r.invoice_id else f"charge id {r.charge_id}"
+        if target is None or target.creditor_id != creditor.pk:
+            raise AllocationError(f"{what} does not belong to {creditor.code}")
+        if isinstance(target, Invoice) and target.status == Invoice.Status.CANCELLED:
+            raise AllocationError(f"invoice {target.number} is cancelled")
+        if isinstance(target, Charge) and target.status == Charge.Status.WRITTEN_OFF:
+            raise AllocationError(f"{target} is written off")
+        invoice = target  # the checks below read the same for an invoice and a charge
         source: Payment | CreditNote
         if r.payment_id:
             source = payments[r.payment_id]
@@ -85,14 +99,17 @@ def allocations_apply(
             raise AllocationError(f"{source} does not belong to {creditor.code}")
         if source.currency != invoice.currency:
             raise AllocationError(
-                f"{source} is in {source.currency}, invoice {invoice.number} in {invoice.currency}"
+                f"{source} is in {source.currency}, {_name(invoice)} in {invoice.currency}"
             )
         if source.customer_id not in (None, invoice.customer_id):
-            raise AllocationError(f"{source} and invoice {invoice.number} have different customers")
+            raise AllocationError(f"{source} and {_name(invoice)} have different customers")
         if isinstance(source, Payment) and source.customer_id is None:
             # An unknown payer becomes known by what the money paid.
             source.customer_id = invoice.customer_id
-        per_invoice[invoice.pk] += r.amount_minor
+        if isinstance(invoice, Invoice):
+            per_invoice[invoice.pk] += r.amount_minor
+        else:
+            per_charge[invoice.pk] += r.amount_minor
 
     for invoice_id, amount in per_invoice.items():
         invoice = invoices[invoice_id]
@@ -100,6 +117,13 @@ def allocations_apply(
             raise OverAllocationError(
                 f"invoice {invoice.number}: {_fmt(amount, invoice.currency)} exceeds the open "
                 f"{_fmt(invoice.open_minor, invoice.currency)}"
+            )
+    for charge_id, amount in per_charge.items():
+        charge = charges[charge_id]
+        if amount > charge.open_minor:
+            raise OverAllocationError(
+                f"{charge}: {_fmt(amount, charge.currency)} exceeds the open "
+                f"{_fmt(charge.open_minor, charge.currency)}"
             )
     for payment_id, amount in per_payment.items():
         payment = payments[payment_id]
@@ -121,19 +145,24 @@ def allocations_apply(
             Allocation(
                 creditor=creditor,
                 invoice_id=r.invoice_id,
+                charge_id=r.charge_id,
                 payment_id=r.payment_id,
                 credit_note_id=r.credit_note_id,
                 amount_minor=r.amount_minor,
-                currency=invoices[r.invoice_id].currency,
+                currency=(
+                    invoices[r.invoice_id] if r.invoice_id else charges[r.charge_id]
+                ).currency,  # type: ignore[index]
                 date=r.date,
             )
             for r in requests
         ],
         batch_size=5000,
     )
+    _settle_charges(charges, per_charge, sign=-1)
     settled_on: dict[int, date] = {}
     for r in requests:
-        settled_on[r.invoice_id] = max(r.date, settled_on.get(r.invoice_id, r.date))
+        if r.invoice_id:
+            settled_on[r.invoice_id] = max(r.date, settled_on.get(r.invoice_id, r.date))
     _adjust(
         invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note,
         sign=-1, settled_on=settled_on,
@@ -141,10 +170,10 @@ def allocations_apply(
     audit_bulk(
         AuditEntry.build(
             creditor_id=creditor.pk,
-            obj=invoices[r.invoice_id],
+            obj=invoices[r.invoice_id] if r.invoice_id else charges[r.charge_id],  # type: ignore[index]
             action=AuditEntry.Action.UPDATE,
             changes={
-                "allocation": [None, f"{_fmt(r.amount_minor, invoices[r.invoice_id].currency)}"],
+                "allocation": [None, _fmt(r.amount_minor, creditor.currency)],
                 "from": [
                     None,
                     f"payment {r.payment_id}"
@@ -207,14 +236,19 @@ def allocations_reverse(*, allocations: Iterable[Allocation], reason: str) -> in
     rows = list(Allocation.objects.select_for_update().filter(pk__in=[a.pk for a in allocations]))
     if not rows:
         return 0
-    invoices = _locked(Invoice, {a.invoice_id for a in rows})
+    invoices = _locked(Invoice, {a.invoice_id for a in rows if a.invoice_id})
+    charges = _locked(Charge, {a.charge_id for a in rows if a.charge_id})
     payments = _locked(Payment, {a.payment_id for a in rows if a.payment_id})
     credit_notes = _locked(CreditNote, {a.credit_note_id for a in rows if a.credit_note_id})
     per_invoice: dict[int, int] = defaultdict(int)
+    per_charge: dict[int, int] = defaultdict(int)
     per_payment: dict[int, int] = defaultdict(int)
     per_credit_note: dict[int, int] = defaultdict(int)
     for a in rows:
-        per_invoice[a.invoice_id] += a.amount_minor
+        if a.invoice_id:
+            per_invoice[a.invoice_id] += a.amount_minor
+        else:
+            per_charge[a.charge_id] += a.amount_minor  # type: ignore[index]
         if a.payment_id:
             per_payment[a.payment_id] += a.amount_minor
         else:
@@ -232,6 +266,7 @@ def allocations_reverse(*, allocations: Iterable[Allocation], reason: str) -> in
         for a in rows
     )
     Allocation.objects.filter(pk__in=[a.pk for a in rows]).delete()
+    _settle_charges(charges, per_charge, sign=+1)
     _adjust(invoices, payments, credit_notes, per_invoice, per_payment, per_credit_note, sign=+1)
     return len(rows)
 
@@ -290,6 +325,20 @@ def _adjust(
         [credit_notes[c] for c in per_credit_note], ["open_minor", "status"], batch_size=2000
     )
     instalment_recompute(invoices=[invoices[i] for i in per_invoice if invoices[i].has_instalments])
+
+
+def _settle_charges(charges: dict[int, Charge], per_charge: dict[int, int], *, sign: int) -> None:
+    for charge_id, amount in per_charge.items():
+        charge = charges[charge_id]
+        charge.open_minor += sign * amount
+        charge.status = Charge.Status.PAID if charge.open_minor == 0 else Charge.Status.OPEN
+    Charge.objects.bulk_update(
+        [charges[c] for c in per_charge], ["open_minor", "status"], batch_size=2000
+    )
+
+
+def _name(target: Invoice | Charge) -> str:
+    return f"invoice {target.number}" if isinstance(target, Invoice) else str(target)
 
 
 def instalment_recompute(*, invoices: Sequence[Invoice]) -> None:
