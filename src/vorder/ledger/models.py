@@ -140,6 +140,33 @@ class Customer(models.Model):
         return f"{self.number} {self.name}"
 
 
+class CustomerBankAccount(models.Model):
+    """An account a customer pays from. Matching learns these: confirmed once, known next time."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="bank_accounts")
+    creditor = models.ForeignKey(Creditor, on_delete=models.CASCADE, related_name="+")
+    iban = models.CharField(max_length=34)
+    holder_name = models.CharField(max_length=200, blank=True)
+    confirmed_on = models.DateField(
+        help_text=_("when a person or a sure match tied it to the customer")
+    )
+    source = models.CharField(
+        max_length=20, default="match", help_text=_("match, manual, mandate, import")
+    )
+
+    class Meta:
+        ordering = ["customer", "iban"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creditor", "iban", "customer"], name="customer_iban_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["creditor", "iban"], name="bank_account_by_iban")]
+
+    def __str__(self) -> str:
+        return f"{self.iban} ({self.customer_id})"
+
+
 class Contact(models.Model):
     class Role(models.TextChoices):
         ACCOUNTS_PAYABLE = "accounts_payable", _("Accounts payable")

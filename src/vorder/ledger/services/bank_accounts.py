@@ -1,0 +1,71 @@
+"""The accounts customers pay from, learned by matching and confirmed by people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from vorder.common.audit import audit_bulk
+from vorder.common.models import AuditEntry
+from vorder.ledger.models import Creditor, CustomerBankAccount
+from vorder.ledger.records import normalise_iban
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountLink:
+    customer_id: int
+    iban: str
+    on: date
+    holder_name: str = ""
+    source: str = "match"
+
+
+@transaction.atomic
+def customer_bank_accounts_confirm(
+    *, creditor: Creditor, links: Sequence[BankAccountLink]
+) -> list[CustomerBankAccount]:
+    """Tie payer IBANs to customers (bulk, idempotent): the next payment from it is known."""
+    wanted: dict[tuple[str, int], BankAccountLink] = {}
+    for link in links:
+        try:
+            iban = normalise_iban(link.iban)
+        except ValueError:
+            continue  # a malformed payer account in a bank file teaches nothing
+        wanted[(iban, link.customer_id)] = link
+    if not wanted:
+        return []
+    known = set(
+        CustomerBankAccount.objects.filter(
+            creditor=creditor, iban__in={iban for iban, _ in wanted}
+        ).values_list("iban", "customer_id")
+    )
+    new = [
+        CustomerBankAccount(
+            creditor=creditor,
+            customer_id=customer_id,
+            iban=iban,
+            holder_name=link.holder_name[:200],
+            confirmed_on=link.on,
+            source=link.source,
+        )  # fmt: skip
+        for (iban, customer_id), link in wanted.items()
+        if (iban, customer_id) not in known
+    ]
+    created = CustomerBankAccount.objects.bulk_create(new, batch_size=2000)
+    if created and created[0].pk is None:
+        created = list(
+            CustomerBankAccount.objects.filter(creditor=creditor, iban__in=[a.iban for a in new])
+        )
+    audit_bulk(
+        AuditEntry.build(
+            creditor_id=creditor.pk,
+            obj=account,
+            action=AuditEntry.Action.CREATE,
+            changes={"iban": [None, account.iban], "source": [None, account.source]},
+        )  # fmt: skip
+        for account in created
+    )
+    return created
