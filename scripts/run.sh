@@ -10,7 +10,9 @@ PORT=${VORDER_PORT:-8000}
 
 "$BIN/vorder" db_worker --interval 2 --no-reload &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+"$BIN/vorder" scheduler &
+SCHEDULER=$!
+trap 'kill $WORKER $SCHEDULER 2>/dev/null || true' EXIT INT TERM
 
 cat <<TXT
 
