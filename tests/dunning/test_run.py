@@ -10,17 +10,15 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
+from tests.dunning.conftest import business, consumer, invoice
 from tests.factories import (
     ContactFactory,
     CreditorFactory,
-    CustomerFactory,
-    InvoiceFactory,
     PaymentFactory,
 )
 from vorder.cases.services import dispute_open, promise_register, promises_evaluate
 from vorder.common.services import staff_user_create
 from vorder.comms.models import Message
-from vorder.comms.services import templates_install
 from vorder.dunning.models import DunningDecision, DunningItemState
 from vorder.dunning.services import (
     DunningError,
@@ -35,32 +33,6 @@ from vorder.ledger.services.allocations import payment_allocate
 pytestmark = pytest.mark.django_db
 
 D = dt.date
-
-
-@pytest.fixture
-def nl(db):
-    creditor = CreditorFactory(code="nlco", name="Groothandel Noord B.V.", country="NL",
-                               address_line1="Havenweg 1", postal_code="1000 AA", city="Amsterdam")  # fmt: skip
-    templates_install()
-    policies_install_defaults(creditor=creditor)
-    return creditor
-
-
-def consumer(creditor, **kw):
-    defaults = {"kind": "b2c", "name": "J. Jansen", "email": "j.jansen@example.nl", "address_line1": "Dorpsstraat 5",
-                    "postal_code": "1234 AB", "city": "Utrecht", "preferred_channel": "email", "language": "nl"}  # fmt: skip
-    return CustomerFactory(creditor=creditor, **{**defaults, **kw})
-
-
-def business(creditor, **kw):
-    defaults = {"kind": "b2b", "name": "Bakkerij De Korenbloem B.V.", "email": "crediteuren@korenbloem.nl",
-                    "address_line1": "Molenweg 2", "postal_code": "5678 CD", "city": "Zwolle", "language": "nl"}  # fmt: skip
-    return CustomerFactory(creditor=creditor, **{**defaults, **kw})
-
-
-def invoice(customer, number, due, amount=100_00):
-    return InvoiceFactory(customer=customer, number=number, issue_date=due - dt.timedelta(days=14),
-                          due_date=due, net_minor=amount, vat_minor=0)  # fmt: skip
 
 
 def messages_to(customer):
