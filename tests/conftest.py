@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +29,52 @@ def customer(creditor):
     from tests.factories import CustomerFactory
 
     return CustomerFactory(creditor=creditor, number="D10001", name="Bakkerij De Korenbloem")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_trail_flushable() -> Iterator[None]:
+    """Let pytest-django empty the database after a browser test, audit trail included.
+
+    The audit trail is append-only through database triggers, so the flush that ends every
+    transactional test (the live server needs one) would be refused. Only around that flush are
+    the triggers lifted, and they are back before the next test starts.
+    """
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    original = flush.Command.handle
+
+    def handle(self: Any, **options: Any) -> Any:
+        connection = connections[options.get("database") or "default"]
+        if connection.vendor == "postgresql":
+            lift = ["ALTER TABLE common_auditentry DISABLE TRIGGER USER"]
+            restore = ["ALTER TABLE common_auditentry ENABLE TRIGGER USER"]
+        else:
+            lift = [
+                "DROP TRIGGER IF EXISTS audit_no_update",
+                "DROP TRIGGER IF EXISTS audit_no_delete",
+            ]
+            restore = _sqlite_audit_triggers()
+        with connection.cursor() as cursor:
+            for sql in lift:
+                cursor.execute(sql)
+        try:
+            return original(self, **options)
+        finally:
+            with connection.cursor() as cursor:
+                for sql in restore:
+                    cursor.execute(sql)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        flush.Command.handle = original  # type: ignore[method-assign]
+
+
+def _sqlite_audit_triggers() -> list[str]:
+    """The migration's own trigger definitions, so the test cannot drift from them."""
+    import importlib
+
+    migration = importlib.import_module("vorder.common.migrations.0002_audit_append_only")
+    return list(migration.SQLITE)

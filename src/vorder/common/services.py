@@ -36,7 +36,7 @@ def staff_user_set_role(*, user: AbstractUser, role: str) -> AbstractUser:
     if role not in ROLES:
         raise StaffUserError(f"role must be one of {', '.join(ROLES)}, not '{role}'")
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     user.is_staff = role == CREDIT_MANAGER
     user.save(update_fields=["is_staff"])
     return user

@@ -1,11 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from vorder.workspace import views
 
 app_name = "workspace"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", TemplateView.as_view(template_name="workspace/dashboard.html"), name="dashboard"),
+    path("", views.dashboard, name="dashboard"),
+    path("dso-trend/", views.dso_trend_panel, name="dso_trend"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/hold/", views.customer_hold_change, name="customer_hold"),
+    path("creditor/", views.creditor_switch, name="creditor_switch"),
 ]
