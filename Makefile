@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export VORDER_DATA_DIR ?= var
 
-.PHONY: install run test test-fast lint format bench browser clean
+.PHONY: install system run test test-fast lint format bench browser messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed system
+
+## System libraries for PDF letters (Pango, DejaVu fonts), installed when missing and we may.
+system:
+	bash scripts/ensure-system-deps.sh
 
 ## Install, migrate, load the demo company if the database is empty, serve on :8000 with a worker.
 run: install
@@ -43,6 +47,11 @@ bench: install
 ## Debian's chromium for the browser tests (never `playwright install`: it downloads).
 browser:
 	bash scripts/ensure-chromium.sh
+
+## Refresh the Dutch translations (needs GNU gettext) and compile them.
+messages: install
+	cd src/vorder && VORDER_DATA_DIR=$$(mktemp -d) ../../$(BIN)/vorder makemessages -l nl --no-obsolete
+	cd src/vorder && VORDER_DATA_DIR=$$(mktemp -d) ../../$(BIN)/vorder compilemessages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
