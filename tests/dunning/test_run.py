@@ -343,3 +343,32 @@ def test_interest_and_costs_claimed_by_a_letter_stay_due_after_the_principal_is_
     )
     statement = customer_statement(customer=customer, as_of=D(2025, 3, 31))
     assert statement.closing_minor == costs.gross_minor + interest.gross_minor
+
+
+def test_a_rejected_dispute_is_explained_once_and_dunning_resumes(nl):
+    from vorder.cases.services import dispute_reject
+
+    customer = business(nl)
+    item = invoice(customer, "F-1", D(2025, 3, 1))
+    dispute = dispute_open(
+        creditor=nl, customer=customer, invoices=[item], reason="price", as_of=D(2025, 3, 5)
+    )
+    assert dunning_run_execute(creditor=nl, as_of=D(2025, 3, 10)).actions == []
+
+    dispute_reject(
+        dispute=dispute,
+        as_of=D(2025, 3, 11),
+        user=None,
+        note="The price is the one agreed in the quote of 3 February.",
+    )
+    result = dunning_run_execute(creditor=nl, as_of=D(2025, 3, 12))
+
+    assert sorted(a["level"] for a in result.actions) == ["dispute_rejected", "reminder"]
+    explanation = Message.objects.get(customer=customer, template_key="dispute_rejected")
+    assert explanation.context["dispute"]["reason"].startswith("The price is the one agreed")
+    assert (
+        dunning_run_execute(creditor=nl, as_of=D(2025, 3, 19)).actions == []
+        or not Message.objects.filter(template_key="dispute_rejected")
+        .exclude(pk=explanation.pk)
+        .exists()
+    )

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 
@@ -22,6 +23,7 @@ from vorder.dunning.models import (
     CustomerPolicy,
     DunningDecision,
     DunningItemState,
+    DunningRun,
     Policy,
     PolicyRule,
 )
@@ -436,3 +438,87 @@ def approval_queue(*, creditor: Creditor | None = None) -> QuerySet[DunningDecis
 def customer_decisions(*, customer: Customer, limit: int = 50) -> list[DunningDecision]:
     """ "Why did this customer get this letter?": the decisions with their reasons, newest first."""
     return list(DunningDecision.objects.filter(customer=customer).order_by("-as_of", "-id")[:limit])
+
+
+# -- for the workspace ------------------------------------------------------------------------
+
+
+def dunning_runs(*, creditor: Creditor | None, limit: int = 30) -> list[DunningRun]:
+    """Past runs, newest first, with the totals they recorded."""
+    qs = DunningRun.objects.select_related("creditor").filter(dry_run=False)
+    if creditor is not None:
+        qs = qs.filter(creditor=creditor)
+    return list(qs.order_by("-started_at", "-id")[:limit])
+
+
+def preview_customers(*, creditor: Creditor, limit: int = 200) -> list[Customer]:
+    """Customers to preview a template on: those with open invoices first, by name."""
+    with_open = Customer.objects.filter(
+        creditor=creditor, invoices__status=Invoice.Status.OPEN
+    ).distinct()
+    return list(with_open.order_by("name", "number")[:limit])
+
+
+def template_preview_context(
+    *, customer: Customer, as_of: date, language: str, level_name: str = ""
+) -> dict[str, Any]:
+    """A real customer's message context (comms' standard part) plus sample values for the
+    extras the run or a collector would fill (costs announced, pay-by date, promise...), so every
+    shipped template renders fully in the editor's preview."""
+    from vorder.comms.selectors import message_context_base
+    from vorder.domain.costs import collection_costs
+
+    creditor = customer.creditor
+    ctx = message_context_base(
+        creditor=creditor, customer=customer, contact=None, items=None, as_of=as_of,
+        language=language,
+    )  # fmt: skip
+    overdue = Decimal(ctx["totals"]["overdue"])
+    costs = Decimal(0)
+    if overdue > 0:
+        costs = collection_costs(
+            overdue, jurisdiction=creditor.country.lower(),
+            consumer=customer.kind == Customer.Kind.B2C, invoices=max(1, len(ctx["items"])),
+            vat_deductible=creditor.vat_deductible,
+        ).total  # fmt: skip
+    pay_by = (as_of + timedelta(days=14)).isoformat()
+    ctx.update(
+        {
+            "pay_by": pay_by,
+            "costs_if_unpaid": f"{costs:.2f}",
+            "interest_rate_if_unpaid": "",
+            "agency": "",
+            "level": {"key": "", "name": level_name},
+            "promise": {"amount": f"{overdue:.2f}", "date": pay_by},
+            "arrangement": {
+                "total": f"{overdue:.2f}",
+                "instalments": [{"date": pay_by, "amount": f"{overdue:.2f}"}],
+            },
+            "dispute": {"reason": ""},
+        }
+    )
+    return ctx
+
+
+def policies_overview(*, creditor: Creditor) -> list[Policy]:
+    """The creditor's policies with their levels and rules, for the policy list (3 queries)."""
+    return list(
+        Policy.objects.filter(creditor=creditor)
+        .select_related("creditor")
+        .prefetch_related("levels", "rules")
+        .order_by("name")
+    )
+
+
+def customer_ladder(*, customer: Customer) -> list[tuple[Invoice, DunningItemState | None]]:
+    """Each open invoice of the customer with its place on the ladder (None: not dunned yet)."""
+    invoices = list(
+        Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).order_by(
+            "due_date", "number"
+        )
+    )
+    states = {
+        s.invoice_id: s
+        for s in DunningItemState.objects.filter(invoice_id__in=[i.pk for i in invoices])
+    }
+    return [(invoice, states.get(invoice.pk)) for invoice in invoices]

@@ -21,12 +21,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from vorder.cases.services import TaskSpec, tasks_create
+from vorder.cases.selectors import rejected_disputes_pending_message
+from vorder.cases.services import TaskSpec, disputes_rejection_message_sent, tasks_create
 from vorder.common.audit import audit_bulk, audit_record, current_actor
 from vorder.common.models import AuditEntry
-from vorder.common.money import fmt
+from vorder.common.money import fmt, to_decimal
 from vorder.comms.models import MessageTemplate
-from vorder.comms.selectors import COUNTRY_NAMES, creditor_context
+from vorder.comms.selectors import (
+    COUNTRY_NAMES,
+    creditor_context,
+    message_context_base,
+    postal_address_block,
+)
 from vorder.comms.services import OutgoingMessage, messages_enqueue
 from vorder.domain import dunning as d
 from vorder.dunning.models import (
@@ -240,6 +246,8 @@ def dunning_run_execute(
         )
         result.run_id = run.pk
         _apply(snapshot, planned, run=run, manual=manual, result=result)
+        if customer_ids is None:
+            _explain_rejected_disputes(creditor, as_of, result)
         run.status = DunningRun.Status.DONE
         run.finished_at = timezone.now()
         run.totals = result.totals()
@@ -431,6 +439,54 @@ def _apply(
         for row in rows
     )
     return rows
+
+
+def _explain_rejected_disputes(creditor: Creditor, as_of: date, result: RunResult) -> None:
+    """A rejected dispute: dunning resumes, and the debtor is told why (once)."""
+    disputes = rejected_disputes_pending_message(creditor=creditor)
+    if not disputes:
+        return
+    outgoing = []
+    for dispute in disputes:
+        customer = dispute.customer
+        contact = customer.contacts.filter(is_active=True).order_by("id").first()
+        numbers = [i.number for i in dispute.invoices.all()]
+        language = (contact.language if contact and contact.language else "") or customer.language
+        context = message_context_base(
+            creditor=creditor, customer=customer, contact=contact, items=numbers, as_of=as_of,
+            language=language,
+        )  # fmt: skip
+        context["dispute"] = {
+            "reason": dispute.resolution_note,
+            "opened": dispute.opened_on.isoformat(),
+        }
+        context["pay_by"] = (as_of + timedelta(days=14)).isoformat()
+        email = (contact.email if contact and contact.email else "") or customer.email
+        channel = "email" if email else "letter"
+        recipient = email or postal_address_block(
+            customer=customer, contact=contact, home_country=creditor.country, language=language
+        )
+        outgoing.append(
+            OutgoingMessage(
+                creditor=creditor,
+                customer=customer,
+                contact=contact,
+                channel=channel,
+                recipient=recipient,
+                language=language,
+                template_key="dispute_rejected",
+                context=context,
+                idempotency_key=f"dispute:{dispute.pk}:rejected",
+            )  # fmt: skip
+        )
+        result.actions.append(
+            {"customer": customer.number, "level": "dispute_rejected", "channel": channel,
+             "items": numbers, "overdue_amount": context["totals"]["overdue"], "interest": "0.00",
+             "costs": "0.00", "reason": f"Dispute rejected: {dispute.resolution_note}",
+             "status": "done", "tone": "neutral"}
+        )  # fmt: skip
+    messages_enqueue(messages=outgoing)
+    disputes_rejection_message_sent(creditor=creditor, dispute_ids=[d_.pk for d_ in disputes])
 
 
 def _decision_row(
@@ -812,3 +868,180 @@ def dunning_run_done(*, creditor: Creditor, as_of: date) -> bool:
     return DunningRun.objects.filter(
         creditor=creditor, as_of=as_of, dry_run=False, status=DunningRun.Status.DONE
     ).exists()
+
+
+# -- the policy editor (workspace) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelDraft:
+    """One level as the editor sends it; its place on the ladder is its position in the draft."""
+
+    key: str
+    name: str
+    trigger: str
+    days: int
+    channel: str
+    template_key: str
+    add_interest: bool = False
+    add_costs: bool = False
+    min_overdue_minor: int = 0
+    needs_approval: bool = False
+    legal_step: str = ""
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    """An assignment rule; blank fields match every customer."""
+
+    priority: int = 100
+    kind: str = ""
+    country: str = ""
+    segment: str = ""
+    tag: str = ""
+    risk_class: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyDraft:
+    """A whole policy as edited: saved at once, so a half-edited ladder is never in force."""
+
+    name: str
+    after_last: str
+    after_last_days: int
+    min_overdue_minor: int
+    min_days_between_messages: int
+    levels: tuple[LevelDraft, ...]
+    rules: tuple[RuleDraft, ...]
+    description: str = ""
+    is_active: bool = True
+
+
+class PolicyProblems(DunningError):
+    """The policy would break a rule of the trade or the law; nothing was saved."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def policy_draft_problems(*, creditor: Creditor, draft: PolicyDraft) -> list[str]:
+    """The domain's checks for a policy not yet saved, for each kind of customer it would serve.
+
+    The editor shows these live, before saving; ``policy_update`` refuses a draft that has any.
+    """
+    currency = creditor.currency
+    spec = d.Policy(
+        code="draft",
+        name=draft.name,
+        levels=tuple(
+            d.Level(
+                key=lvl.key,
+                name=lvl.name or lvl.key,
+                trigger=d.Trigger(lvl.trigger),
+                days=lvl.days,
+                channel=d.Channel(lvl.channel),
+                template_key=lvl.template_key,
+                add_interest=lvl.add_interest,
+                add_costs=lvl.add_costs,
+                min_overdue=to_decimal(lvl.min_overdue_minor, currency),
+                needs_approval=lvl.needs_approval,
+                legal_step=d.LegalStep(lvl.legal_step),
+            )  # fmt: skip
+            for lvl in draft.levels
+        ),
+        after_last=d.AfterLast(draft.after_last),
+        after_last_days=draft.after_last_days,
+        min_overdue=to_decimal(draft.min_overdue_minor, currency),
+        min_days_between_messages=draft.min_days_between_messages,
+    )
+    kinds = {rule.kind for rule in draft.rules} or {"b2b", "b2c"}
+    problems: list[str] = []
+    for kind in sorted(kinds):
+        for p in d.policy_problems(
+            spec, jurisdiction=creditor.country, consumer=(kind in ("b2c", ""))
+        ):
+            if p not in problems:
+                problems.append(p)
+    orders = [rule.priority for rule in draft.rules]
+    if len(set(orders)) != len(orders):
+        problems.append("two rules of this policy have the same priority")
+    return problems
+
+
+def _policy_snapshot(policy: Policy) -> dict[str, Any]:
+    """What the audit log keeps of a policy: its fields, ladder and rules, as plain values."""
+    return {
+        "name": policy.name,
+        "after_last": policy.after_last,
+        "after_last_days": policy.after_last_days,
+        "min_overdue_minor": policy.min_overdue_minor,
+        "min_days_between_messages": policy.min_days_between_messages,
+        "is_active": policy.is_active,
+        "levels": [
+            [
+                lvl.key,
+                lvl.trigger,
+                lvl.days,
+                lvl.channel,
+                lvl.template_key,
+                lvl.add_interest,
+                lvl.add_costs,
+                lvl.min_overdue_minor,
+                lvl.needs_approval,
+                lvl.legal_step,
+            ]
+            for lvl in policy.levels.order_by("order")
+        ],  # fmt: skip
+        "rules": [
+            [r.priority, r.kind, r.country, r.segment, r.tag, r.risk_class]
+            for r in policy.rules.order_by("priority", "id")
+        ],
+    }
+
+
+@transaction.atomic
+def policy_update(*, policy: Policy, draft: PolicyDraft) -> Policy:
+    """Replace a policy's fields, levels and rules with the draft, or refuse it with its problems.
+
+    Levels are renumbered 1..n in the draft's order. An invoice's place on the ladder is a level
+    number, so reordering levels of a policy in use moves invoices along with the numbers.
+    """
+    problems = policy_draft_problems(creditor=policy.creditor, draft=draft)
+    if problems:
+        raise PolicyProblems(problems)
+    locked = Policy.objects.select_for_update().select_related("creditor").get(pk=policy.pk)
+    before = _policy_snapshot(locked)
+    for name in ("name", "description", "after_last", "after_last_days", "min_overdue_minor",
+                 "min_days_between_messages", "is_active"):  # fmt: skip
+        setattr(locked, name, getattr(draft, name))
+    locked.save()
+    PolicyLevel.objects.filter(policy=locked).delete()
+    PolicyLevel.objects.bulk_create(
+        PolicyLevel(policy=locked, order=i, **vars(lvl)) for i, lvl in enumerate(draft.levels, 1)
+    )
+    PolicyRule.objects.filter(policy=locked).delete()
+    PolicyRule.objects.bulk_create(
+        PolicyRule(creditor=locked.creditor, policy=locked, **vars(rule)) for rule in draft.rules
+    )
+    after = _policy_snapshot(locked)
+    audit_record(
+        creditor_id=locked.creditor_id, obj=locked, action="update",
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+    )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def policy_create(*, creditor: Creditor, code: str, draft: PolicyDraft) -> Policy:
+    """A new policy of the creditor's own (the shipped ones come from policies_install_defaults)."""
+    problems = policy_draft_problems(creditor=creditor, draft=draft)
+    if problems:
+        raise PolicyProblems(problems)
+    if Policy.objects.filter(creditor=creditor, code=code).exists():
+        raise DunningError(f"a policy with code '{code}' already exists")
+    policy = Policy.objects.create(creditor=creditor, code=code, name=draft.name)
+    audit_record(
+        creditor_id=creditor.pk, obj=policy, action="create", changes={"policy": [None, code]}
+    )
+    return policy_update(policy=policy, draft=draft)
