@@ -590,6 +590,7 @@ def test_rounding_happens_once_per_interest_period(kind, principal, start, lengt
 @settings(max_examples=150, deadline=None)
 @given(principal=amounts, start=starts, length=lengths)
 @example(principal=D("0.07"), start=date(2016, 2, 29), length=366)
+@example(principal=D("0.04"), start=date(2016, 1, 1), length=1709)
 def test_compounding_rounds_at_each_anniversary(principal, start, length):
     result = calculate_interest(
         principal, start, start + timedelta(days=length), rule("nl-commercial")
@@ -604,8 +605,10 @@ def test_compounding_rounds_at_each_anniversary(principal, start, length):
     simple = calculate_interest(
         principal, start, start + timedelta(days=length), rule("nl-commercial", compounding=False)
     ).total_interest
-    # Compounding never costs the creditor more than the half cents lost at each rounding.
-    assert result.total_interest >= simple - D("0.01") * (len(result.capitalisations) + 1)
+    # Compounding never costs the creditor more than the half cents lost at each rounding: one
+    # per anniversary passed (a year whose interest rounds to 0.00 capitalises nothing) plus one.
+    anniversaries = length // 365 + 1
+    assert result.total_interest >= simple - D("0.01") * (anniversaries + 1)
 
 
 @settings(max_examples=200, deadline=None)
