@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "vorder.ledger",
     "vorder.comms",
     "vorder.cases",
+    "vorder.banking",
+    "vorder.banking.directdebit",
     "vorder.dunning",
     "vorder.api",
     "vorder.workspace",
