@@ -368,3 +368,23 @@ def test_a_rejected_dispute_is_explained_once_and_dunning_resumes(nl):
     assert explanation.context["dispute"]["reason"].startswith("The price is the one agreed")
     dunning_run_execute(creditor=nl, as_of=D(2025, 3, 19))
     assert Message.objects.filter(customer=customer, template_key="dispute_rejected").count() == 1
+
+
+def test_a_belgian_consumer_first_gets_the_free_reminder_naming_what_follows(db):
+    from vorder.comms.services import templates_install
+
+    be = CreditorFactory(code="beco", name="Brussels Trading SRL", country="BE", address_line1="Rue Haute 1",
+                         postal_code="1000", city="Bruxelles", reference_style="ogm")  # fmt: skip
+    templates_install()
+    policies_install_defaults(creditor=be)
+    customer = consumer(be, language="fr", country="BE", postal_code="1050", city="Ixelles")
+    invoice(customer, "F-1", D(2025, 3, 3), amount=200_00)
+
+    result = dunning_run_execute(creditor=be, as_of=D(2025, 3, 10))
+
+    assert (result.actions[0]["level"], result.actions[0]["costs"]) == ("free", "0.00")
+    [message] = messages_to(customer)
+    assert message.template_key == "be_free_reminder"
+    assert message.language == "fr"
+    # the Book XIX cap on a balance of 200: 30 + 10% of the part above 150 = 35.00
+    assert message.context["announced_costs"] == "35.00"

@@ -740,8 +740,9 @@ def _contexts(
             cost_lines.append(
                 {"description": "VAT on collection costs", "amount": _money(dec.costs_vat)}
             )
-        fourteen = (
-            dec.level is not None and dec.level.legal_step is d.LegalStep.NL_FOURTEEN_DAY_LETTER
+        legal = dec.level is not None and dec.level.legal_step in (
+            d.LegalStep.NL_FOURTEEN_DAY_LETTER,
+            d.LegalStep.BE_FREE_REMINDER,
         )
         overdue = dec.overdue
         interest = dec.interest
@@ -763,30 +764,45 @@ def _contexts(
             "cost_lines": cost_lines,
             "statement": {"lines": lines, "closing": fmt(balance, currency)},
             "payment_reference": next(iter(references)) if len(references) == 1 else "",
-            "pay_by": (on + timedelta(days=15 if fourteen else 7)).isoformat(),
+            "pay_by": (on + timedelta(days=15 if legal else 7)).isoformat(),
             "payment_link": "",
             "portal_link": "",
             "level": {"key": dec.level.key if dec.level else "", "name": dec.level.name if dec.level else ""},
             "tone": dec.tone.value,
             "listed": sorted(listed),
-            "announced_costs": _announced_costs(snapshot, dec, facts) if fourteen else "",
         }  # fmt: skip
+        if legal:
+            contexts[facts.id].update(_announced(snapshot, dec, facts, on))
     return contexts
 
 
-def _announced_costs(snapshot: Snapshot, dec: d.Decision, facts: CustomerFacts) -> str:
-    """The 14-day letter must name the costs that follow if it is not paid (art. 6:96 lid 6 BW)."""
+def _announced(
+    snapshot: Snapshot, dec: d.Decision, facts: CustomerFacts, on: date
+) -> dict[str, Any]:
+    """What a legal letter must name: the costs (and interest) that follow if it is not paid.
+
+    The NL 14-day letter (art. 6:96 lid 6 BW) and the BE free first reminder (art. XIX.2 WER)
+    only make costs due when they state them; comms refuses to queue either without them.
+    """
     from vorder.domain.costs import collection_costs
+    from vorder.domain.interest import InterestRule
 
     climbing = [s for s in dec.steps if s.to_level > s.from_level]
     principal = sum((s.open for s in climbing), Decimal(0))
-    if principal <= 0:
-        return ""
+    consumer = facts.kind == Customer.Kind.B2C
     figure = collection_costs(
-        principal, jurisdiction="nl", consumer=facts.kind == Customer.Kind.B2C,
-        invoices=len(climbing), vat_deductible=snapshot.creditor.vat_deductible,
+        max(principal, Decimal("0.01")), jurisdiction=snapshot.creditor.country.lower(),
+        consumer=consumer, invoices=max(1, len(climbing)),
+        vat_deductible=snapshot.creditor.vat_deductible,
     )  # fmt: skip
-    return _money(figure.total)
+    table = InterestRule(
+        d.interest_kind(jurisdiction=snapshot.creditor.country, consumer=consumer)
+    ).table
+    return {
+        "announced_costs": _money(figure.total),
+        "announced_costs_include_vat": figure.vat > 0,
+        "announced_interest_rate": str(table.rate_on(on)) if table is not None else "",
+    }
 
 
 # -- approvals and manual sends ----------------------------------------------------------------
