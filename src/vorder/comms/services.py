@@ -283,7 +283,10 @@ def _existing_keys(keys: list[str]) -> set[str]:
 def _by_keys(keys: list[str]) -> dict[str, Message]:
     found: dict[str, Message] = {}
     for i in range(0, len(keys), 900):
-        for row in Message.objects.filter(idempotency_key__in=keys[i : i + 900]):
+        # the stored copy (context, bodies) is not needed to link or return the rows
+        for row in Message.objects.filter(idempotency_key__in=keys[i : i + 900]).defer(
+            "context", "body_text", "body_html"
+        ):
             found[row.idempotency_key] = row
     return found
 

@@ -18,12 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from vorder.cases.selectors import rejected_disputes_pending_message
 from vorder.cases.services import TaskSpec, disputes_rejection_message_sent, tasks_create
-from vorder.common.audit import audit_bulk, audit_record, current_actor
+from vorder.common.audit import audit_record, current_actor
 from vorder.common.models import AuditEntry
 from vorder.common.money import fmt, to_decimal
 from vorder.comms.models import MessageTemplate
@@ -38,7 +38,6 @@ from vorder.domain import dunning as d
 from vorder.dunning.models import (
     CustomerPolicy,
     DunningDecision,
-    DunningItemState,
     DunningRun,
     Policy,
     PolicyLevel,
@@ -399,7 +398,12 @@ def _apply(
     manual: bool,
     result: RunResult,
 ) -> list[DunningDecision]:
-    """Write decisions, messages, tasks and ladder states for the planned decisions, in bulk."""
+    """Write messages, tasks, decisions, charges and ladder states, each in one bulk write.
+
+    Messages and tasks go first so each decision row is inserted once with its links (no
+    bulk UPDATE afterwards). The decisions are the record of the run; the audit trail gets
+    one entry for the run itself.
+    """
     creditor, as_of = snapshot.creditor, snapshot.as_of
     known = set(
         DunningDecision.objects.filter(idempotency_key__in=[p.key for p in planned]).values_list(
@@ -408,36 +412,21 @@ def _apply(
     )
     planned = [p for p in planned if p.key not in known]
     actor = current_actor()[1]
-    rows = DunningDecision.objects.bulk_create(
-        [_decision_row(p, creditor, as_of, run=run, manual=manual, actor=actor) for p in planned],
-        batch_size=2000,
-    )
-    if rows and rows[0].pk is None:
-        by_key = {
-            r.idempotency_key: r
-            for r in DunningDecision.objects.filter(idempotency_key__in=[p.key for p in planned])
-        }
-        rows = [by_key[p.key] for p in planned]
+    rows = [_decision_row(p, creditor, as_of, run=run, manual=manual, actor=actor) for p in planned]
     ready = [
         (p, row)
         for p, row in zip(planned, rows, strict=True)
         if row.status == DunningDecision.Status.DONE
     ]
     _carry_out(snapshot, ready, on=as_of)
+    DunningDecision.objects.bulk_create(rows, batch_size=2000)
     for p, row in zip(planned, rows, strict=True):
         result.actions.append(_action_json(p, snapshot, status=row.status))
-    audit_bulk(
-        AuditEntry.build(
-            creditor_id=creditor.pk,
-            obj=row,
-            action=AuditEntry.Action.CREATE,
-            changes={
-                "decision": [None, f"{row.action} {row.level_key}".strip()],
-                "status": [None, row.status],
-            },
+    if run is not None and rows:
+        audit_record(
+            creditor_id=creditor.pk, obj=run, action=AuditEntry.Action.CREATE,
+            changes={"as_of": [None, as_of.isoformat()], "decisions": [None, len(rows)]},
         )  # fmt: skip
-        for row in rows
-    )
     return rows
 
 
@@ -560,7 +549,7 @@ def _carry_out(
         ]
     )
     for (_, row), message in zip(messages, sent, strict=True):
-        row.message = message
+        row.message_id = message.pk
     tasks = [(p, row) for p, row in ready if row.action != DunningDecision.Action.SEND]
     created = {
         t.idempotency_key: t
@@ -581,10 +570,8 @@ def _carry_out(
         )
     }
     for _, row in tasks:
-        row.task = created.get(f"dunning:{row.idempotency_key}")
-    DunningDecision.objects.bulk_update(
-        [row for _, row in ready], ["message", "task"], batch_size=2000
-    )
+        task = created.get(f"dunning:{row.idempotency_key}")
+        row.task_id = task.pk if task is not None else None
     charges_claim(creditor=creditor, claims=_claims(creditor, messages, on=on))
     _climb(creditor, [(p.decision, p.channel) for p, _ in ready], on=on)
 
@@ -623,41 +610,50 @@ def _documents(p: Planned) -> list[str]:
     return []  # invoice PDFs are attached by comms from the items' documents when present
 
 
+_CLIMB_SQL = """
+    INSERT INTO dunning_dunningitemstate
+        (invoice_id, creditor_id, level, last_step_on, legal_step_on, legal_step_channel)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (invoice_id) DO UPDATE SET
+        level = excluded.level,
+        last_step_on = excluded.last_step_on,
+        legal_step_on = COALESCE(excluded.legal_step_on, dunning_dunningitemstate.legal_step_on),
+        legal_step_channel = CASE WHEN excluded.legal_step_on IS NULL
+            THEN dunning_dunningitemstate.legal_step_channel ELSE excluded.legal_step_channel END
+"""
+_HANDOVER_SQL = """
+    INSERT INTO dunning_dunningitemstate
+        (invoice_id, creditor_id, level, last_step_on, handover_proposed_on, legal_step_channel)
+    VALUES (%s, %s, 0, NULL, %s, '')
+    ON CONFLICT (invoice_id) DO UPDATE SET handover_proposed_on = excluded.handover_proposed_on
+"""
+
+
 def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, on: date) -> None:
-    """Each climbing item reaches its next level today; the legal steps it had are recorded."""
-    updates: dict[int, dict[str, Any]] = {}
+    """Each climbing item reaches its next level today; the legal steps it had are recorded.
+
+    One upsert statement per batch (INSERT ... ON CONFLICT, on SQLite and PostgreSQL alike): a
+    legal step recorded earlier is kept unless this step is a legal one itself.
+    """
+    climbs: list[tuple[Any, ...]] = []
+    handovers: list[tuple[Any, ...]] = []
     for dec, channel in decisions:
+        legal = dec.level is not None and dec.level.legal_step in (
+            d.LegalStep.NL_FOURTEEN_DAY_LETTER,
+            d.LegalStep.BE_FREE_REMINDER,
+        )
         for s in dec.steps:
             if dec.action is d.Action.HANDOVER:
-                updates[s.invoice_id] = {"handover_proposed_on": on}
-                continue
-            if s.to_level == s.from_level:
-                continue
-            change: dict[str, Any] = {"level": s.to_level, "last_step_on": on}
-            if dec.level is not None and dec.level.legal_step in (
-                d.LegalStep.NL_FOURTEEN_DAY_LETTER,
-                d.LegalStep.BE_FREE_REMINDER,
-            ):
-                change["legal_step_on"] = on
-                change["legal_step_channel"] = "email" if channel in ("email", "sms") else "post"
-            updates[s.invoice_id] = change
-    if not updates:
-        return
-    existing = DunningItemState.objects.in_bulk(list(updates))
-    new, changed = [], []
-    for invoice_id, change in updates.items():
-        state = existing.get(invoice_id) or DunningItemState(
-            invoice_id=invoice_id, creditor=creditor
-        )
-        for name, value in change.items():
-            setattr(state, name, value)
-        (changed if invoice_id in existing else new).append(state)
-    DunningItemState.objects.bulk_create(new, batch_size=5000)
-    DunningItemState.objects.bulk_update(
-        changed,
-        ["level", "last_step_on", "legal_step_on", "legal_step_channel", "handover_proposed_on"],
-        batch_size=5000,
-    )  # fmt: skip
+                handovers.append((s.invoice_id, creditor.pk, on))
+            elif s.to_level > s.from_level:
+                how = ("email" if channel in ("email", "sms") else "post") if legal else ""
+                climbs.append(
+                    (s.invoice_id, creditor.pk, s.to_level, on, on if legal else None, how)
+                )
+    with connection.cursor() as cursor:
+        for sql, rows in ((_CLIMB_SQL, climbs), (_HANDOVER_SQL, handovers)):
+            for i in range(0, len(rows), 5000):
+                cursor.executemany(sql, rows[i : i + 5000])
 
 
 def _contexts(

@@ -472,6 +472,7 @@ class Allocation(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
+        indexes = [models.Index(fields=["date"], name="allocation_by_date")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_minor__gt=0), name="allocation_amount_positive"
