@@ -8,7 +8,7 @@ creditor, so one creditor's integration can never see or change another's data.
 from django.urls import path
 from ninja import NinjaAPI, Router
 
-from vorder.api import credit_notes, creditor, customers, invoices, payments
+from vorder.api import credit_notes, creditor, customers, invoices, payments, statements
 from vorder.api.auth import CreditorToken
 from vorder.api.errors import install_error_handlers
 
@@ -33,6 +33,7 @@ v1.add_router("", customers.router)
 v1.add_router("", invoices.router)
 v1.add_router("", credit_notes.router)
 v1.add_router("", payments.router)
+v1.add_router("", statements.router)
 api.add_router("/v1/", v1)
 
 urlpatterns = [path("", api.urls)]

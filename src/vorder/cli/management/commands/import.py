@@ -1,8 +1,10 @@
-"""`vorder import customers|invoices|credit-notes|payments FILE` and `vorder import ubl FILE...`.
+"""`vorder import customers|invoices|credit-notes|payments FILE`, `vorder import ubl FILE...` and
+`vorder import statement FILE...`.
 
 The contract for scripts (docs/imports.md): ``--json`` prints exactly one object
 ``{"created", "updated", "unchanged", "errors": [{"file", "row", "field", "message"}]}`` and the
-exit code is 0 only when ``errors`` is empty.
+exit code is 0 only when ``errors`` is empty. ``import statement --json`` prints the statement
+contract of docs/banking.md instead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from vorder.banking.services import ImportResult, statements_import
 from vorder.cli.base import VorderCommand, resolve_creditor
 from vorder.common.audit import acting_as
 from vorder.ledger.imports.runner import ImportReport, ProgressCallback, import_table, import_ubl
@@ -35,7 +38,9 @@ class Command(VorderCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="kind", required=True, metavar="{customers,invoices,credit-notes,payments,ubl}"
+            dest="kind",
+            required=True,
+            metavar="{customers,invoices,credit-notes,payments,ubl,statement}",
         )
         for name, (_, summary) in _TABULAR.items():
             kind = sub.add_parser(
@@ -75,6 +80,22 @@ class Command(VorderCommand):
         ubl.add_argument("file", metavar="FILE", nargs="+", help="UBL XML files")
         self.add_creditor_argument(ubl)
         self._common(ubl)
+        statement = sub.add_parser(
+            "statement",
+            help="import bank statements (CAMT.053, MT940, CODA, or a ZIP of them) and match them",
+            description="Import bank statements; the format is recognised from the content. Each "
+            "file is all-or-nothing; a statement whose balances do not add up is refused. Credits "
+            "become payments and are matched to open items. Importing a file again books nothing "
+            "twice.",
+        )
+        statement.add_argument("file", metavar="FILE", nargs="+", help="statement files")
+        self.add_creditor_argument(statement)
+        self._common(statement)
+        statement.add_argument(
+            "--create-account",
+            action="store_true",
+            help="accept statements of accounts vorder does not know yet (and remember them)",
+        )
 
     def _common(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -87,6 +108,9 @@ class Command(VorderCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         creditor = resolve_creditor(options.get("creditor"))
         as_json = options["json"]
+        if options["kind"] == "statement":
+            self._statements(creditor, options)
+            return
         with acting_as(user_id=None, name="cli"), self._progress(enabled=not as_json) as progress:
             if options["kind"] == "ubl":
                 report = import_ubl(
@@ -115,6 +139,37 @@ class Command(VorderCommand):
                 f"{len(report.errors)} error(s)"
                 + ("" if report.written else "; nothing was imported from the files with errors")
             )
+
+    def _statements(self, creditor: Any, options: dict[str, Any]) -> None:
+        with acting_as(user_id=None, name="cli"):
+            result = statements_import(
+                creditor=creditor,
+                files=[Path(f) for f in options["file"]],
+                dry_run=options["dry_run"],
+                create_accounts=options["create_account"],
+            )
+        if options["json"]:
+            self.print_json(result.as_json())
+        else:
+            self._statement_summary(result, dry_run=options["dry_run"])
+        if result.errors:
+            raise CommandError(
+                f"{len(result.errors)} file(s) refused; nothing was imported from them"
+            )
+
+    def _statement_summary(self, result: ImportResult, *, dry_run: bool) -> None:
+        prefix = "Dry run, nothing written: would import" if dry_run else "Imported"
+        self.stdout.write(
+            f"{prefix} {result.statements} statement(s), {result.lines} line(s), "
+            f"{result.credits} credit(s): {result.auto_matched} matched automatically, "
+            f"{result.queued} for the reconciliation queue; {result.returned} returned or "
+            f"reversed, {result.foreign_currency} in a foreign currency, {result.duplicates} "
+            "already booked before."
+        )
+        for note in result.notes:
+            self.stdout.write(f"note: {note}")
+        for problem in result.errors:
+            self.stdout.write(str(problem))
 
     def _summary(self, report: ImportReport, options: dict[str, Any]) -> None:
         verb = "would be" if options["dry_run"] else ""
