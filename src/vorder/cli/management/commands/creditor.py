@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from vorder.cli.base import VorderCommand, resolve_creditor
+from vorder.dunning.services import policies_install_defaults
 from vorder.ledger.models import Creditor
 from vorder.ledger.services.creditors import CreditorError, creditor_create, creditor_update
 
@@ -56,7 +57,11 @@ class Command(VorderCommand):
                     country=options["country"],
                     **details,
                 )
-                self.stdout.write(f"added creditor {creditor.code}: {creditor.name}")
+                policies_install_defaults(creditor=creditor)
+                self.stdout.write(
+                    f"added creditor {creditor.code}: {creditor.name}, with the shipped "
+                    f"{creditor.country} credit policies (edit them in the workspace)"
+                )
             else:
                 if options.get("name"):
                     details["name"] = options["name"]

@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from vorder.cli.base import VorderCommand, parse_date
 from vorder.common.audit import acting_as
+from vorder.dunning.services import policies_install_defaults
+from vorder.ledger.models import Creditor
+from vorder.ledger.services.allocations import invoices_refresh_paid_on
 from vorder.ledger.services.demo import DemoDataExists, demo_data_load
 
 
@@ -49,6 +52,10 @@ class Command(VorderCommand):
                     as_of=as_of,
                     if_empty=options["if_empty"],
                 )
+                # a working credit policy from the start: the shipped ones for each country
+                for creditor in Creditor.objects.filter(code__in=summary.creditors):
+                    policies_install_defaults(creditor=creditor)
+                    invoices_refresh_paid_on(creditor=creditor)
         except (DemoDataExists, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         seconds = round(time.perf_counter() - started, 2)
