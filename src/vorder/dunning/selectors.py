@@ -485,8 +485,8 @@ def template_preview_context(
     ctx.update(
         {
             "pay_by": pay_by,
-            "costs_if_unpaid": f"{costs:.2f}",
-            "interest_rate_if_unpaid": "",
+            "announced_costs": f"{costs:.2f}",
+            "announced_interest_rate": "",
             "agency": "",
             "level": {"key": "", "name": level_name},
             "promise": {"amount": f"{overdue:.2f}", "date": pay_by},
