@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 
 from vorder.common.audit import audit_bulk
+from vorder.common.db import update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money
 from vorder.domain.settlement import settle_in_order
@@ -304,15 +305,18 @@ def _adjust(
             invoice.days_late = (invoice.paid_on - invoice.due_date).days
         elif invoice.open_minor > 0:
             invoice.paid_on = invoice.days_late = None
-    Invoice.objects.bulk_update(
-        [invoices[i] for i in per_invoice],
+    update_rows(
+        Invoice,
         ["open_minor", "status", "paid_on", "days_late"],
-        batch_size=2000,
-    )
+        [(i, invoices[i].open_minor, invoices[i].status, invoices[i].paid_on, invoices[i].days_late)
+         for i in per_invoice],
+    )  # fmt: skip
     for payment_id, amount in per_payment.items():
         payments[payment_id].unallocated_minor += sign * amount
-    Payment.objects.bulk_update(
-        [payments[p] for p in per_payment], ["unallocated_minor", "customer"], batch_size=2000
+    update_rows(
+        Payment,
+        ["unallocated_minor", "customer"],
+        [(p, payments[p].unallocated_minor, payments[p].customer_id) for p in per_payment],
     )
     for credit_note_id, amount in per_credit_note.items():
         note = credit_notes[credit_note_id]
@@ -321,8 +325,10 @@ def _adjust(
             note.status = (
                 CreditNote.Status.SETTLED if note.open_minor == 0 else CreditNote.Status.OPEN
             )
-    CreditNote.objects.bulk_update(
-        [credit_notes[c] for c in per_credit_note], ["open_minor", "status"], batch_size=2000
+    update_rows(
+        CreditNote,
+        ["open_minor", "status"],
+        [(c, credit_notes[c].open_minor, credit_notes[c].status) for c in per_credit_note],
     )
     instalment_recompute(invoices=[invoices[i] for i in per_invoice if invoices[i].has_instalments])
 
@@ -332,8 +338,10 @@ def _settle_charges(charges: dict[int, Charge], per_charge: dict[int, int], *, s
         charge = charges[charge_id]
         charge.open_minor += sign * amount
         charge.status = Charge.Status.PAID if charge.open_minor == 0 else Charge.Status.OPEN
-    Charge.objects.bulk_update(
-        [charges[c] for c in per_charge], ["open_minor", "status"], batch_size=2000
+    update_rows(
+        Charge,
+        ["open_minor", "status"],
+        [(c, charges[c].open_minor, charges[c].status) for c in per_charge],
     )
 
 
@@ -360,7 +368,7 @@ def instalment_recompute(*, invoices: Sequence[Invoice]) -> None:
             if part.open_minor != open_minor:
                 part.open_minor = open_minor
                 changed.append(part)
-    InvoiceInstalment.objects.bulk_update(changed, ["open_minor"], batch_size=2000)
+    update_rows(InvoiceInstalment, ["open_minor"], [(p.pk, p.open_minor) for p in changed])
 
 
 def invoices_refresh_paid_on(*, creditor: Creditor) -> int:
