@@ -47,7 +47,23 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("workspace:dashboard", _("Overview"), ("dashboard",)),
+    NavItem("workspace:worklist", _("Worklist"), ("worklist",)),
     NavItem("workspace:customer_list", _("Customers"), ("customer_list", "customer_detail")),
+    NavItem(
+        "workspace:dunning_approvals",
+        _("Approvals"),
+        ("dunning_approvals",),
+    ),
+    NavItem("workspace:dunning_run", _("Dunning run"), ("dunning_run",)),
+    NavItem("workspace:dunning_outbox", _("Outbox"), ("dunning_outbox", "dunning_message")),
+    NavItem(
+        "workspace:dunning_policies",
+        _("Credit policy"),
+        ("dunning_policies", "dunning_policy_edit"),
+    ),
+    NavItem(
+        "workspace:dunning_templates", _("Message texts"), ("dunning_templates", "dunning_template")
+    ),
 ]
 
 

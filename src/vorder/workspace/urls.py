@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from vorder.workspace import views
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/hold/", views.customer_hold_change, name="customer_hold"),
     path("creditor/", views.creditor_switch, name="creditor_switch"),
+    path("", include("vorder.workspace.urls_cases")),
 ]
+
+from vorder.workspace.urls_dunning import urlpatterns as dunning_urlpatterns  # noqa: E402
+
+urlpatterns += dunning_urlpatterns

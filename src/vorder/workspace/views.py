@@ -19,6 +19,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from vorder.cases.models import Dispute, PaymentArrangement
+from vorder.cases.selectors import customer_cases
+from vorder.common.roles import COLLECTOR, CREDIT_MANAGER
 from vorder.ledger.models import Customer
 from vorder.ledger.selectors import (
     aging_report,
@@ -36,7 +39,23 @@ from vorder.workspace.forms import (
     HoldForm,
     StatementPeriodForm,
 )
-from vorder.workspace.selectors import customer_search
+from vorder.workspace.forms_cases import (
+    ArrangementForm,
+    CallForm,
+    ContactPreferencesForm,
+    DisputeForm,
+    DisputeResolveForm,
+    PromiseForm,
+    StatementSendForm,
+)
+from vorder.workspace.selectors import (
+    arrangement_confirmations,
+    cases_overview,
+    customer_exposure,
+    customer_search,
+    customer_timeline,
+    payment_behaviour,
+)
 
 TOP_OVERDUE = 10
 CUSTOMERS_PER_PAGE = 25
@@ -77,6 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue_customers": sum(1 for row in report.customers if row.overdue > 0),
         "dso": dso(as_of=ws.as_of, creditor=ws.creditor),
         "bucket_labels": list(BUCKET_LABELS.values()),
+        "collections": cases_overview(creditor=ws.creditor, as_of=ws.as_of),
     }
     return _page(request, "workspace/dashboard.html", context, partial="overview")
 
@@ -96,15 +116,21 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     ws = workspace_state(request)
     form = CustomerSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    paginator = Paginator(customer_search(query=query, creditor=ws.creditor), CUSTOMERS_PER_PAGE)
+    portfolio = ws.role == COLLECTOR and request.GET.get("all") != "1"
+    found = customer_search(
+        query=query, creditor=ws.creditor, collector=request.user if portfolio else None
+    )
+    paginator = Paginator(found, CUSTOMERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
-    context = {"ws": ws, "form": form, "query": query, "page": page}
+    context = {"ws": ws, "form": form, "query": query, "page": page, "portfolio": portfolio}
     return _page(request, "workspace/customer_list.html", context, partial="customer-results")
 
 
 @workspace_view()
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One customer: key facts, open items, statement of account with running balance, contacts."""
+    """Customer 360: contacts, exposure against the credit limit, payment behaviour, open items,
+    statement, cases (promises, arrangements, disputes, tasks), one timeline of everything, and
+    the collector's actions in place."""
     ws = workspace_state(request)
     customer = get_object_or_404(
         Customer.objects.select_related("creditor", "account_manager"), pk=pk
@@ -115,6 +141,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     since = None if months is None else _period_start(ws.as_of, months)
     statement = customer_statement(customer=customer, as_of=ws.as_of, since=since)
     overdue_items = [item for item in items if item.days_overdue > 0]
+    cases = customer_cases(customer=customer, as_of=ws.as_of)
+    confirmations = arrangement_confirmations(customer=customer)
+    for view in cases.arrangements:
+        view.arrangement.confirmation = confirmations.get(view.arrangement.pk)
+    for dispute in cases.disputes:  # one decision form per open dispute, with its own ids
+        dispute.resolve_form = DisputeResolveForm(auto_id=f"resolve{dispute.pk}_%s")
+    contacts = list(customer.contacts.all())
+    overdue_ids = [i.invoice_id for i in overdue_items if i.kind in ("invoice", "instalment")]
     context = {
         "ws": ws,
         "customer": customer,
@@ -125,8 +159,44 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "statement": statement,
         "period_form": period,
-        "contacts": customer.contacts.all(),
+        "contacts": contacts,
         "hold_form": HoldForm(initial={"action": "release" if customer.on_hold else "hold"}),
+        "exposure": customer_exposure(
+            items=items, customer=customer, currency=customer.creditor.currency
+        ),
+        "behaviour": payment_behaviour(customer=customer, as_of=ws.as_of),
+        "cases": cases,
+        "timeline": customer_timeline(customer=customer, as_of=ws.as_of, cases=cases),
+        "is_credit_manager": ws.role == CREDIT_MANAGER,
+        "open_disputes": [d for d in cases.disputes if d.status == Dispute.Status.OPEN],
+        "awaiting_approval": [
+            v.arrangement
+            for v in cases.arrangements
+            if v.arrangement.status == PaymentArrangement.Status.AWAITING_APPROVAL
+        ],
+        "call_form": CallForm(
+            customer=customer, initial={"invoices": overdue_ids}, auto_id="call_%s"
+        ),
+        "promise_form": PromiseForm(
+            customer=customer, initial={"invoices": overdue_ids}, auto_id="promise_%s"
+        ),
+        "arrangement_form": ArrangementForm(
+            customer=customer,
+            initial={"invoices": overdue_ids, "instalments": 3, "first_due": ws.as_of},
+            auto_id="arrangement_%s",
+        ),
+        "dispute_form": DisputeForm(customer=customer, auto_id="dispute_%s"),
+        "statement_form": StatementSendForm(customer=customer, auto_id="statement_%s"),
+        "contact_form": ContactPreferencesForm(
+            customer=customer,
+            initial={
+                "preferred_channel": customer.preferred_channel,
+                "email": customer.email,
+                "phone": customer.phone,
+                "contact_active": True,
+            },
+            auto_id="contact_%s",
+        ),
     }
     return _page(request, "workspace/customer_detail.html", context, partial="customer-ledger")
 
