@@ -30,7 +30,9 @@ PG = "postgres://postgres@127.0.0.1:5432/vorder_bench_portfolio"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices", type=int, default=1_000_000)
@@ -41,7 +43,7 @@ def main() -> None:
         print(json.dumps(measure(args.customers, args.invoices, date.fromisoformat(args.as_of))))
         return
     results = {}
-    for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
+    for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         results[db] = run_child(db, args)
     print(json.dumps(results, indent=2))
 
@@ -88,7 +90,9 @@ def measure(customers: int, invoices: int, as_of: date) -> dict:
     figures: dict[str, object] = {"vendor": None, "customers": customers, "invoices": invoices}
     call_command("migrate", verbosity=0)
     figures["vendor"] = connection.vendor
-    creditor = Creditor.objects.create(code="bench", name="Bench B.V.", country="NL", iban="NL91ABNA0417164300")
+    creditor = Creditor.objects.create(
+        code="bench", name="Bench B.V.", country="NL", iban="NL91ABNA0417164300"
+    )
     templates_install()
     policies_install_defaults(creditor=creditor)
 
@@ -121,7 +125,10 @@ def _series(vendor: str, count: int) -> tuple[str, str]:
     """(prefix, source) giving rows i = 1..count."""
     if vendor == "postgresql":
         return "", f"generate_series(1::bigint, {count}) AS s(i)"
-    return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) ", "s"
+    return (
+        f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) ",
+        "s",
+    )
 
 
 def _day(vendor: str, as_of: date, offset_sql: str) -> str:
