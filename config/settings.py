@@ -127,9 +127,7 @@ MEDIA_ROOT = DATA_DIR / "documents"
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "VORDER_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": os.environ.get("VORDER_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 
