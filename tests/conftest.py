@@ -78,3 +78,14 @@ def _sqlite_audit_triggers() -> list[str]:
 
     migration = importlib.import_module("vorder.common.migrations.0002_audit_append_only")
     return list(migration.SQLITE)
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """Every test starts in the default language: a page test that switched to Dutch must not
+    leak into the next test on the same worker."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
