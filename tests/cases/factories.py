@@ -14,7 +14,7 @@ from vorder.ledger.services.allocations import payment_allocate
 def staff(username: str, role: str) -> User:
     """A staff user holding one role (credit_manager, collector, read_only)."""
     user = User.objects.create_user(username=username, password="x" * 12)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
