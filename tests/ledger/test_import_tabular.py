@@ -266,3 +266,44 @@ def test_the_user_guide_documents_every_column():
             for alias in aliases:
                 same = normalise_header(alias) == normalise_header(canonical)
                 assert same or alias in guide, alias
+
+
+def test_an_import_audits_its_new_invoices_per_chunk_and_its_changes_per_row(
+    customer, tmp_path, monkeypatch
+):
+    import hashlib
+
+    from vorder.common.models import AuditEntry
+    from vorder.ledger.imports import runner
+
+    monkeypatch.setattr(runner, "CHUNK_ROWS", 2)
+    header = "number,customer,issue_date,gross\n"
+    rows = [f"F-{n},{customer.number},2024-03-01,{n}00.00\n" for n in range(1, 6)]
+    path = write(tmp_path, "facturen.csv", header + "".join(rows))
+    report = import_table(creditor=customer.creditor, kind="invoices", path=path)
+    assert (report.created, report.errors) == (5, [])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    entries = list(
+        AuditEntry.objects.filter(model="ledger.invoice", action="create").order_by("object_id")
+    )
+    assert [e.object_id for e in entries] == [f"import:{digest[:12]}:{n}" for n in (1, 2, 3)]
+    assert entries[0].changes == {
+        "created": 2,
+        "numbers": ["F-1", "F-2"],
+        "file": "facturen.csv",
+        "sha256": digest,
+    }
+    assert entries[2].changes["numbers"] == ["F-5", "F-5"]
+
+    # A corrected file: one entry for the changed invoice, with its old and new amount.
+    rows[1] = f"F-2,{customer.number},2024-03-01,250.00\n"
+    again = import_table(
+        creditor=customer.creditor,
+        kind="invoices",
+        path=write(tmp_path, "facturen.csv", header + "".join(rows)),
+    )
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 4)
+    change = AuditEntry.objects.get(model="ledger.invoice", action="update")
+    assert change.object_id == str(Invoice.objects.get(number="F-2").pk)
+    assert change.changes["gross_minor"] == [20000, 25000]
+    assert AuditEntry.objects.filter(model="ledger.invoice", action="create").count() == 3

@@ -204,3 +204,81 @@ def test_a_credit_note_in_another_currency():
 def test_records_remember_which_fields_were_given():
     record = parse_customer({"number": "D1", "name": "X"})
     assert record.fields == {"number", "name"}
+
+
+# -- the fast reader of invoice files agrees with parse_invoice --------------------------------
+_COLUMNS = [
+    "number", "customer", "issue_date", "due_date", "currency", "net", "vat", "gross",
+    "payment_reference", "description", "order_reference", "instalments",
+]  # fmt: skip
+_GOOD = ["F-1", "D1", "2024-03-01", "2024-03-31", "EUR", "100.00", "21.00", "121.00", "", "Levering", "PO-7", ""]  # fmt: skip
+
+
+def _variants() -> list[list[object]]:
+    """The ordinary row, and rows that differ from it in one cell each: fine ones and bad ones."""
+    changes = {
+        0: ["", "  F-2  ", "X" * 41, 12],
+        1: ["", "D" * 41],
+        2: ["", "01-03-2024", "31/02/2024", "2024-03-01T10:00", "gisteren", dt.date(2024, 3, 1)],
+        3: ["", "  ", "2024-02-01", "31-03-2024", None],
+        4: ["", "usd", "EURO", "JPY"],
+        5: ["", "100", "100.0", "100.001", "100.000", "1.000,00", " 100.00", "-100.00", "abc", None],
+        6: ["", "0", "0.00", "21.001", "22.00", "(21.00)"],
+        7: ["", "121", "0", "-121.00", "121.5", "1234567890123456.00"],
+        8: ["RF18539007547034", "+++090/9337/55493+++", "ABC", "1" * 61],
+        9: ["", "Y" * 301],
+        10: ["Z" * 101],
+        11: ["2024-03-31=121.00", "  "],
+    }  # fmt: skip
+    rows = [list(_GOOD), list(_GOOD[:8])]  # short row: the trailing cells are missing
+    for column, values in changes.items():
+        for value in values:
+            row = list(_GOOD)
+            row[column] = value
+            rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("separator", [".", ","])
+def test_the_fast_invoice_reader_builds_the_same_record_or_leaves_the_row_to_parse_invoice(
+    separator,
+):
+    from vorder.ledger.records import InvoiceRowReader
+
+    reader = InvoiceRowReader(_COLUMNS, decimal_separator=separator, default_currency="EUR")
+    accepted = 0
+    for cells in _variants():
+        if separator == ",":
+            cells = [c.replace(".", ",") if isinstance(c, str) and c[:1].isdigit() and "-" not in c else c for c in cells]  # fmt: skip
+        row = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(_COLUMNS)}
+        try:
+            expected = parse_invoice(row, decimal_separator=separator, default_currency="EUR")
+        except RecordErrors:
+            expected = None
+        fast = reader(cells)
+        if fast is not None:
+            accepted += 1
+            assert fast == expected, cells
+            assert fast.gross.as_tuple() == expected.gross.as_tuple(), cells
+            assert fast.vat.as_tuple() == expected.vat.as_tuple(), cells
+    assert accepted >= 15  # the ordinary rows do take the fast path
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["NL123456782B01", "NL123456789B01", "NL000000000B01", "NL123456782B00", "NL004495445B01"],
+)
+def test_a_compact_dutch_vat_number_reads_as_stdnum_reads_it(text):
+    from stdnum.eu import vat
+
+    from vorder.ledger.records import normalise_vat
+
+    try:
+        expected = str(vat.validate(text))
+    except Exception:
+        expected = None
+    try:
+        found = normalise_vat(text)
+    except ValueError:
+        found = None
+    assert found == expected

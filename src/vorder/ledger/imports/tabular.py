@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 from vorder.ledger.records import AMOUNT_FIELDS, REQUIRED_FIELDS
@@ -255,13 +256,27 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row number as a spreadsheet shows it, {canonical field: value}); blank rows skipped."""
+        mapping = self.mapping
+        for number, raw in self.cells():
+            yield number, mapping(raw)
+
+    def cells(self) -> Iterator[tuple[int, list[object]]]:
+        """(row number, the row's cells in file order); blank rows skipped. Cheaper than
+        :meth:`rows` for a reader that knows the column positions (records.InvoiceRowReader)."""
         assert self._raw_rows is not None
-        columns = [(i, name) for i, name in enumerate(self.columns) if name]
         for number, raw in self._raw_rows():
-            if not any(v not in (None, "") for v in raw):
-                continue
-            width = len(raw)
-            yield number, {name: (raw[i] if i < width else None) for i, name in columns}
+            # any(raw): a truthy cell is never blank; only rows without one need the full test.
+            if any(raw) or any(v not in (None, "") for v in raw):
+                yield number, raw
+
+    def mapping(self, raw: list[object]) -> dict[str, object]:
+        """One row's cells as {canonical field: value}; missing trailing cells are None."""
+        width = len(raw)
+        return {name: (raw[i] if i < width else None) for i, name in self._named}
+
+    @cached_property
+    def _named(self) -> list[tuple[int, str]]:
+        return [(i, name) for i, name in enumerate(self.columns) if name]
 
 
 class UnreadableFile(ValueError):

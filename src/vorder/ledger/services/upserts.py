@@ -2,8 +2,10 @@
 
 Re-importing a corrected file updates what changed and never duplicates; rows that match what is
 stored count as unchanged and are not written at all. Everything is set-based: one query per
-~5,000 keys to find what exists, ``bulk_create`` / ``bulk_update`` in batches, one bulk write of
-audit entries. A batch is checked completely before the first write, and every problem is
+chunk of keys to find what exists (none when the creditor has no rows of the kind yet; one array
+parameter on PostgreSQL), ``COPY`` / ``executemany`` for new rows, ``bulk_update`` in batches,
+one bulk write of audit entries (for rows created by a file import: one entry per chunk, see
+:class:`ImportBatch`). A batch is checked completely before the first write, and every problem is
 reported with the position of its record (:class:`UpsertError`), so a file import can name the
 row. Callers wrap a batch in their own transaction; each function is atomic on its own too.
 
@@ -24,16 +26,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
+from django.db.models import F, Lookup
 from django.utils import timezone
 
 from vorder.common.audit import audit_bulk, current_actor
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money, exponent
-from vorder.domain.references import generate
+from vorder.domain.references import generator
 from vorder.domain.settlement import settle_in_order
 from vorder.ledger.models import (
     Contact,
@@ -89,7 +93,48 @@ class UpsertError(ValueError):
         super().__init__("; ".join(f"#{e.index}: {e.field}: {e.message}" for e in self.errors))
 
 
+@dataclass(frozen=True, slots=True)
+class ImportBatch:
+    """Which file (and which chunk of it) a batch of records comes from.
+
+    Given, the rows the batch *creates* are audited as one entry for the chunk (how many, the
+    first and last number, the file and its SHA-256) instead of one entry per row: a million new
+    invoices would otherwise double the writes of an import, and the file is the better record
+    of what arrived. Updated rows keep their own entry with the {field: [old, new]} diff.
+    """
+
+    file: str
+    sha256: str
+    chunk: int
+    # The creditor had no rows of the kind when the file started, and the file repeats no
+    # number (the runner refuses that): no row of it can exist, so nothing is looked up.
+    new_only: bool = False
+
+    @property
+    def object_id(self) -> str:
+        return f"import:{self.sha256[:12]}:{self.chunk}"
+
+
 # -- helpers ------------------------------------------------------------------------------------
+class _AnyOf(Lookup):  # type: ignore[type-arg]
+    """``column = ANY(%s)`` with one array parameter on PostgreSQL (an IN list of 5,000
+    placeholders costs Django and psycopg more than the query); a plain IN list elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+
+def _key_chunk() -> int:
+    return 50_000 if connection.vendor == "postgresql" else KEY_CHUNK
+
+
 def _chunks(items: Sequence[T], size: int = KEY_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -114,11 +159,17 @@ def _duplicates(records: Sequence[Any], what: str) -> list[RowError]:
 
 
 def _existing(model: type, creditor: Creditor, numbers: Iterable[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Stored rows by number. A creditor without any rows of the kind (a first import) costs
+    one query, not one per chunk of keys."""
     found: dict[str, dict[str, Any]] = {}
     keys = sorted(set(numbers))
-    for chunk in _chunks(keys):
-        for row in model.objects.filter(creditor=creditor, number__in=chunk).values(  # type: ignore[attr-defined]
-            "id", "number", *fields
+    if not keys or not model.objects.filter(creditor=creditor).exists():  # type: ignore[attr-defined]
+        return found
+    for chunk in _chunks(keys, _key_chunk()):
+        for row in (
+            model.objects.filter(creditor=creditor)  # type: ignore[attr-defined]
+            .filter(_AnyOf(F("number"), chunk))
+            .values("id", "number", *fields)
         ):
             found[row["number"]] = row
     return found
@@ -128,10 +179,12 @@ def _customers(creditor: Creditor, numbers: Iterable[str]) -> dict[str, tuple[in
     """Customer number → (id, payment term override)."""
     found: dict[str, tuple[int, int | None]] = {}
     keys = sorted({n for n in numbers if n})
-    for chunk in _chunks(keys):
-        for pk, number, term in Customer.objects.filter(
-            creditor=creditor, number__in=chunk
-        ).values_list("id", "number", "payment_term_days"):
+    for chunk in _chunks(keys, _key_chunk()):
+        for pk, number, term in (
+            Customer.objects.filter(creditor=creditor)
+            .filter(_AnyOf(F("number"), chunk))
+            .values_list("id", "number", "payment_term_days")
+        ):
             found[number] = (pk, term)
     return found
 
@@ -314,6 +367,33 @@ def _audit_created(
     )
 
 
+def _audit_batch(
+    creditor: Creditor, model: type, rows: Sequence[dict[str, Any]], batch: ImportBatch
+) -> None:
+    """One entry for the rows a chunk of an import file created (see ImportBatch)."""
+    if not rows:
+        return
+    audit_bulk(
+        [
+            AuditEntry(
+                user_id=current_actor()[0],
+                actor=current_actor()[1],
+                creditor_id=creditor.pk,
+                model=model._meta.label_lower,  # type: ignore[attr-defined]
+                object_id=batch.object_id,
+                object_repr=f"{batch.file} #{batch.chunk}: {len(rows)} created"[:200],
+                action=AuditEntry.Action.CREATE,
+                changes={
+                    "created": len(rows),
+                    "numbers": [rows[0]["number"], rows[-1]["number"]],
+                    "file": batch.file,
+                    "sha256": batch.sha256,
+                },
+            )
+        ]
+    )
+
+
 # -- customers ----------------------------------------------------------------------------------
 _CUSTOMER_TEXT = (
     "name", "kind", "coc_number", "vat_number", "address_line1", "address_line2", "postal_code",
@@ -341,12 +421,21 @@ def _customer_values(record: CustomerRecord, currency: str, *, all_fields: bool)
 
 
 @transaction.atomic
-def customers_upsert(*, creditor: Creditor, records: Sequence[CustomerRecord]) -> UpsertResult:
-    """Create or update customers by debtor number; only the fields each record supplies change."""
+def customers_upsert(
+    *, creditor: Creditor, records: Sequence[CustomerRecord], batch: ImportBatch | None = None
+) -> UpsertResult:
+    """Create or update customers by debtor number; only the fields each record supplies change.
+
+    With ``batch`` (a file import) the customers created are audited as one entry for the batch.
+    """
     errors = _duplicates(records, "customer")
     if errors:
         raise UpsertError(errors)
-    existing = _existing(Customer, creditor, (r.number for r in records), _CUSTOMER_COLUMNS)
+    existing = (
+        {}
+        if batch is not None and batch.new_only
+        else _existing(Customer, creditor, (r.number for r in records), _CUSTOMER_COLUMNS)
+    )
     new: list[dict[str, Any]] = []
     changed: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
     unchanged: set[str] = set()
@@ -362,11 +451,15 @@ def customers_upsert(*, creditor: Creditor, records: Sequence[CustomerRecord]) -
             changed.append((stored, diff))
         else:
             unchanged.add(record.number)
-    before = _max_id(Customer) if new else 0
+    need_ids = bool(new) and batch is None  # only per-row audit entries need the new ids
+    before = _max_id(Customer) if need_ids else 0
     _insert(Customer, new)
-    ids = _ids(Customer, creditor, [row["number"] for row in new], after=before)
+    ids = _ids(Customer, creditor, [row["number"] for row in new], after=before) if need_ids else {}
     updated = _update(Customer, [(dict(s, creditor_id=creditor.pk), d) for s, d in changed])
-    _audit_created(creditor, Customer, new, ids, ("number", "name", "vat_number", "credit_limit_minor"))  # fmt: skip
+    if batch is None:
+        _audit_created(creditor, Customer, new, ids, ("number", "name", "vat_number", "credit_limit_minor"))  # fmt: skip
+    else:
+        _audit_batch(creditor, Customer, new, batch)
     audit_bulk(_audit_update(creditor, list(zip(updated, [d for _, d in changed], strict=True))))
     # A customer whose only change is a contact counts as updated.
     contacts_changed = len(_contacts_upsert(creditor, records) & unchanged)
@@ -445,12 +538,23 @@ def _due_date(record: InvoiceRecord, term: int | None, creditor: Creditor) -> da
 
 @transaction.atomic
 def invoices_upsert(
-    *, creditor: Creditor, records: Sequence[InvoiceRecord], source: str = "import"
+    *,
+    creditor: Creditor,
+    records: Sequence[InvoiceRecord],
+    source: str = "import",
+    batch: ImportBatch | None = None,
 ) -> UpsertResult:
-    """Create or update invoices by number (see the module docstring for the money rules)."""
+    """Create or update invoices by number (see the module docstring for the money rules).
+
+    With ``batch`` (a file import) the invoices created are audited as one entry for the batch.
+    """
     errors = _duplicates(records, "invoice")
     customers = _customers(creditor, (r.customer for r in records))
-    existing = _existing(Invoice, creditor, (r.number for r in records), _INVOICE_COLUMNS)
+    existing = (
+        {}
+        if batch is not None and batch.new_only
+        else _existing(Invoice, creditor, (r.number for r in records), _INVOICE_COLUMNS)
+    )
     schedules = _schedules(
         [
             existing[r.number]["id"]
@@ -463,21 +567,31 @@ def invoices_upsert(
     changed: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
     replaced: dict[int, tuple[tuple[date, int], ...]] = {}  # invoice id → new schedule (minor)
     unchanged = 0
+    reference_for = generator(creditor.reference_style)
+    creditor_id = creditor.pk
     for i, record in enumerate(records):
         customer = customers.get(record.customer)
         if customer is None:
             errors.append(RowError(i, "customer", f"unknown customer '{record.customer}'"))
             continue
         customer_id, term = customer
-        minor = record.minor
-        schedule = tuple((due, minor(amount)) for due, amount in record.instalments)
+        places = exponent(record.currency)
+
+        def minor(amount: Decimal, places: int = places) -> int:
+            return int(amount.scaleb(places))  # the same as InvoiceRecord.minor
+
+        schedule = (
+            tuple((due, minor(amount)) for due, amount in record.instalments)
+            if record.instalments
+            else ()
+        )
         stored = existing.get(record.number)
         if stored is None:
             due = record.due_date or _due_date(record, term, creditor)
             gross = minor(record.gross)
             new.append(
                 {
-                    "creditor_id": creditor.pk,
+                    "creditor_id": creditor_id,
                     "customer_id": customer_id,
                     "number": record.number,
                     "issue_date": record.issue_date,
@@ -487,8 +601,7 @@ def invoices_upsert(
                     "vat_minor": minor(record.vat),
                     "gross_minor": gross,
                     "open_minor": gross,
-                    "payment_reference": record.payment_reference
-                    or generate(creditor.reference_style, record.number),
+                    "payment_reference": record.payment_reference or reference_for(record.number),
                     "status": Invoice.Status.OPEN,
                     "has_instalments": bool(schedule),
                     "description": record.description,
@@ -553,9 +666,11 @@ def invoices_upsert(
     if errors:
         raise UpsertError(errors)
 
-    before = _max_id(Invoice) if new else 0
+    # Ids of the new rows are needed for their instalments, and for per-row audit entries.
+    need_ids = bool(new) and (batch is None or any(new_schedules))
+    before = _max_id(Invoice) if need_ids else 0
     _insert(Invoice, new)
-    ids = _ids(Invoice, creditor, [row["number"] for row in new], after=before)
+    ids = _ids(Invoice, creditor, [row["number"] for row in new], after=before) if need_ids else {}
     diffs = [(s, {k: v for k, v in d.items() if k != "instalments"}) for s, d in changed]
     updated = _update(Invoice, [(dict(s, creditor_id=creditor.pk), d) for s, d in diffs])
     parts = [
@@ -590,13 +705,16 @@ def invoices_upsert(
                 )  # fmt: skip
             )
     InvoiceInstalment.objects.bulk_create(parts, batch_size=WRITE_BATCH)
-    _audit_created(
-        creditor,
-        Invoice,
-        new,
-        ids,
-        ("number", "customer_id", "due_date", "currency", "gross_minor"),
-    )
+    if batch is None:
+        _audit_created(
+            creditor,
+            Invoice,
+            new,
+            ids,
+            ("number", "customer_id", "due_date", "currency", "gross_minor"),
+        )
+    else:
+        _audit_batch(creditor, Invoice, new, batch)
     audit_bulk(_audit_update(creditor, list(zip(updated, [d for _, d in changed], strict=True))))
     return UpsertResult(len(new), len(changed), unchanged)
 
