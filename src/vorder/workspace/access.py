@@ -64,6 +64,12 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "workspace:dunning_templates", _("Message texts"), ("dunning_templates", "dunning_template")
     ),
+    NavItem("workspace:banking_queue", _("Reconciliation"), ("banking_queue", "banking_line")),
+    NavItem(
+        "workspace:banking_statements",
+        _("Bank"),
+        ("banking_statements", "banking_upload", "banking_returns"),
+    ),
 ]
 
 

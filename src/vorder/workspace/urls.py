@@ -20,3 +20,4 @@ urlpatterns = [
 from vorder.workspace.urls_dunning import urlpatterns as dunning_urlpatterns  # noqa: E402
 
 urlpatterns += dunning_urlpatterns
+urlpatterns += [path("", include("vorder.workspace.urls_banking"))]
