@@ -41,8 +41,11 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## Import + aging (bench/run.py), then aging + the dunning run over a million invoices.
+## Other benchmarks: bench/README.md (matching, letters, workspace, law).
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py || true
+	$(BIN)/python bench/bench_portfolio.py --db both
 
 ## Debian's chromium for the browser tests (never `playwright install`: it downloads).
 browser:

@@ -38,6 +38,7 @@ FULL_INVOICES = 1_000_000
 IMPORT_TARGET = 20_000  # invoices per second
 AGING_TARGET_S = 2.0  # on PostgreSQL
 DEFAULT_AS_OF = date(2026, 6, 30)
+MARKER = "<!-- other benchmarks: kept when this file is rewritten -->"
 
 
 def main() -> int:
@@ -67,6 +68,10 @@ def main() -> int:
     load = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (1-minute average)"
     text = _markdown(runs, args, customers, invoices, load)
     results_path.parent.mkdir(parents=True, exist_ok=True)
+    if results_path.exists() and MARKER in results_path.read_text():
+        # the other benchmarks keep their sections below the marker
+        kept = results_path.read_text().split(MARKER, 1)[1]
+        text = text.rstrip() + "\n\n" + MARKER + kept
     results_path.write_text(text)
     print(f"\nWrote {results_path}\n")
     print(text)
