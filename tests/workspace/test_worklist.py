@@ -217,3 +217,33 @@ def test_a_collectors_customer_list_is_their_portfolio_until_they_ask_for_all(
     assert "Transport Dijkstra" not in mine
     everyone = client.get(reverse("workspace:customer_list"), {"all": "1"}).content.decode()
     assert "Transport Dijkstra" in everyone
+
+
+def test_a_broken_promise_is_not_lost_among_many_bigger_debts(creditor, portfolio):
+    """More customers than the worklist weighs in full owe more and longer (the most points for
+    amount and age); the one who broke a promise still comes first, since the broken promise
+    weighs on top of the same points."""
+    for n in range(160):
+        overdue(CustomerFactory(creditor=creditor), f"BIG-{n}", 200, 9000_00 + n)
+    breaker = CustomerFactory(creditor=creditor, name="Garage Mulder")
+    m1 = overdue(breaker, "M-1", 200, 5000_00)
+    promise = promise_register(
+        creditor=creditor,
+        customer=breaker,
+        invoices=[m1],
+        promised_date=dt.date(2025, 3, 10),
+        as_of=dt.date(2025, 3, 1),
+    )
+    PromiseToPay.objects.filter(pk=promise.pk).update(
+        status=PromiseToPay.Status.BROKEN, broken_on=dt.date(2025, 3, 15)
+    )
+    work = worklist(creditor=creditor, as_of=AS_OF)
+    assert names(work)[0] == "Garage Mulder"
+    assert work.calls[0].reasons[1] == "1 promise broken lately"
+    assert len(work.calls) == 50
+
+
+def test_customers_on_hold_stay_off_the_list_however_much_they_owe(creditor, portfolio):
+    portfolio["jansen"].on_hold = True
+    portfolio["jansen"].save()
+    assert "Groothandel Jansen" not in names(worklist(creditor=creditor, as_of=AS_OF))

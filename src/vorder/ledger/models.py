@@ -128,6 +128,7 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["creditor", "number"]
+        indexes = [models.Index(fields=["creditor", "segment"], name="customer_segment")]
         constraints = [
             models.UniqueConstraint(fields=["creditor", "number"], name="customer_number_unique"),
             models.CheckConstraint(
@@ -259,6 +260,11 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["creditor", "status", "due_date"], name="invoice_open_by_due"),
             models.Index(fields=["customer", "paid_on"], name="invoice_paid_history"),
+            # the worklist's overdue totals per customer, read from the index alone
+            models.Index(
+                fields=["creditor", "status", "customer", "due_date", "currency", "open_minor"],
+                name="invoice_open_per_customer",
+            ),
             models.Index(fields=["customer", "status"], name="invoice_customer_status"),
         ]
 

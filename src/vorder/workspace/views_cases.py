@@ -108,9 +108,8 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
     """The collector's start page: today's tasks, then the customers most worth a call."""
     ws = workspace_state(request)
     staff = collectors()
-    form = WorklistFilterForm(
-        request.GET or None, collectors=staff, segments=segments(creditor=ws.creditor)
-    )
+    in_use = segments(creditor=ws.creditor)  # read once: it reads every customer
+    form = WorklistFilterForm(request.GET or None, collectors=staff, segments=in_use)
     chosen = form.cleaned_data if form.is_valid() else {}
     collector: Any = None
     if ws.role == COLLECTOR and "collector" not in request.GET:
@@ -121,7 +120,7 @@ def worklist_page(request: HttpRequest) -> HttpResponse:
         form = WorklistFilterForm(
             initial={"collector": str(collector.pk)},
             collectors=staff,
-            segments=segments(creditor=ws.creditor),
+            segments=in_use,
         )
     elif collector is not None:
         form.data = form.data.copy()
