@@ -41,11 +41,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Import + aging (bench/run.py), then aging + the dunning run over a million invoices.
-## Other benchmarks: bench/README.md (matching, letters, workspace, law).
+## Import + aging (bench/run.py), aging + the dunning run, the worklist and customer page,
+## all over a million invoices.
+## Other benchmarks: bench/README.md (matching, letters, law).
 bench: install
 	$(BIN)/python bench/run.py || true
 	$(BIN)/python bench/bench_portfolio.py --db both
+	$(BIN)/python bench/bench_workspace.py
 
 ## Debian's chromium for the browser tests (never `playwright install`: it downloads).
 browser:
