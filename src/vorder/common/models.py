@@ -55,3 +55,15 @@ class AuditEntry(models.Model):
             action=action,
             changes=dict(changes),
         )
+
+
+class StaffPreference(models.Model):
+    """What a staff user chose for themselves; the language follows them to any browser."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vorder_preference"
+    )
+    language = models.CharField(max_length=5, choices=settings.LANGUAGES)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

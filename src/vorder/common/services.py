@@ -40,3 +40,14 @@ def staff_user_set_role(*, user: AbstractUser, role: str) -> AbstractUser:
     user.is_staff = role == CREDIT_MANAGER
     user.save(update_fields=["is_staff"])
     return user
+
+
+def staff_language_set(*, user: AbstractUser, language: str) -> None:
+    """Remember the user's language for every later session, on any device."""
+    from django.conf import settings
+
+    from vorder.common.models import StaffPreference
+
+    if language not in dict(settings.LANGUAGES):
+        raise StaffUserError(f"language must be one of {', '.join(dict(settings.LANGUAGES))}")
+    StaffPreference.objects.update_or_create(user=user, defaults={"language": language})

@@ -7,6 +7,7 @@ the DSO trend) are named partials of that template, rendered alone when htmx ask
 from __future__ import annotations
 
 import calendar
+import contextlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -244,3 +245,16 @@ def creditor_switch(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("workspace:dashboard")
     return HttpResponseRedirect(target)
+
+
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the language; a signed-in user keeps it for every later session and device."""
+    from django.views.i18n import set_language
+
+    if request.method == "POST" and request.user.is_authenticated:
+        from vorder.common.services import StaffUserError, staff_language_set
+
+        # an unknown language is ignored here as set_language ignores it
+        with contextlib.suppress(StaffUserError):
+            staff_language_set(user=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
+    return set_language(request)
