@@ -110,11 +110,34 @@ def postal_address_block(
     *, customer: Customer, contact: Contact | None, home_country: str, language: str
 ) -> str:
     """The lines that show in the envelope window."""
+    return address_block(
+        name=customer.name,
+        attention=contact.name if contact is not None and customer.kind == Customer.Kind.B2B else "",
+        street_lines=[customer.address_line1, customer.address_line2,
+                      " ".join(p for p in (customer.postal_code, customer.city) if p)],
+        country=customer.country,
+        home_country=home_country,
+        language=language,
+    )  # fmt: skip
+
+
+def address_block(
+    *,
+    name: str,
+    attention: str,
+    street_lines: Sequence[str],
+    country: str,
+    home_country: str,
+    language: str,
+) -> str:
+    """An envelope-window address from plain values (the dunning run has no model rows)."""
     attn = {"nl": "T.a.v.", "en": "Attn.", "fr": "À l'attention de", "de": "z. Hd."}
-    lines = [customer.name]
-    if contact is not None and contact.name and customer.kind == Customer.Kind.B2B:
-        lines.append(f"{attn.get(language, 'Attn.')} {contact.name}")
-    lines += _address_lines(customer, home_country, language)
+    lines = [name]
+    if attention:
+        lines.append(f"{attn.get(language, 'Attn.')} {attention}")
+    lines += [line for line in street_lines if line]
+    if country and country != home_country:
+        lines.append(COUNTRY_NAMES.get(language, COUNTRY_NAMES["en"]).get(country, country).upper())
     return "\n".join(lines)
 
 

@@ -28,7 +28,7 @@ from vorder.common.models import AuditEntry
 from vorder.common.money import fmt, to_decimal
 from vorder.comms.models import MessageTemplate
 from vorder.comms.selectors import (
-    COUNTRY_NAMES,
+    address_block,
     creditor_context,
     message_context_base,
     postal_address_block,
@@ -340,18 +340,15 @@ def _route(
 
 
 def _address_block(facts: CustomerFacts, home_country: str, language: str) -> str:
-    attn = {"nl": "T.a.v.", "en": "Attn.", "fr": "À l'attention de", "de": "z. Hd."}
-    lines = [facts.name]
-    if facts.contact and facts.contact.name and facts.kind == Customer.Kind.B2B:
-        lines.append(f"{attn.get(language, 'Attn.')} {facts.contact.name}")
-    lines += facts.address_lines
-    if facts.country and facts.country != home_country:
-        lines.append(
-            COUNTRY_NAMES.get(language, COUNTRY_NAMES["en"])
-            .get(facts.country, facts.country)
-            .upper()
-        )
-    return "\n".join(lines)
+    contact = facts.contact
+    return address_block(
+        name=facts.name,
+        attention=contact.name if contact and facts.kind == Customer.Kind.B2B else "",
+        street_lines=facts.address_lines,
+        country=facts.country,
+        home_country=home_country,
+        language=language,
+    )
 
 
 def _template_keys(creditor: Creditor) -> set[str]:
