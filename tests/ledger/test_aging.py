@@ -69,6 +69,40 @@ def test_aging_puts_each_open_item_in_its_bucket(ledger, creditor):
     assert report.customers[0].overdue == 900_00
 
 
+def test_customers_come_most_overdue_first_then_largest_then_by_number(creditor):
+    """The order the credit manager reads: the database orders it, and the replay of an
+    earlier day (payments after that day added back) orders the same way."""
+    due = dt.date(2024, 5, 1)
+    for number, overdue, not_due in [("D10", 100_00, 0), ("D9", 300_00, 0), ("D11", 100_00, 50_00),
+                                     ("D2", 100_00, 0), ("Z1", 0, 900_00)]:  # fmt: skip
+        customer = CustomerFactory(creditor=creditor, number=number)
+        if overdue:
+            invoice(customer, f"{number}-1", due, overdue)
+        if not_due:
+            invoice(customer, f"{number}-2", dt.date(2024, 8, 1), not_due)
+    expected = ["D9", "D11", "D10", "D2", "Z1"]  # ties on amount: by number, as text
+    assert [c.customer_number for c in aging_report(as_of=AS_OF, creditor=creditor).customers] == (
+        expected
+    )
+
+    # D2 pays in full after AS_OF: the replay of AS_OF still shows it, in the same place
+    d2 = creditor.customers.get(number="D2")
+    payment_allocate(
+        payment=PaymentFactory(customer=d2, amount_minor=100_00, date=AS_OF + dt.timedelta(days=3)),
+        invoice=d2.invoices.get(),
+    )
+    replayed = aging_report(as_of=AS_OF, creditor=creditor)
+    assert [c.customer_number for c in replayed.customers] == expected
+    assert replayed.customers[3].d61_90 == 0
+    assert replayed.customers[3].d31_60 == 100_00
+    assert (
+        aging_report(as_of=AS_OF + dt.timedelta(days=3), creditor=creditor)
+        .customers[3]
+        .customer_number
+        == "Z1"
+    )
+
+
 def test_aging_json_has_the_documented_shape(ledger, creditor):
     payload = aging_report(as_of=AS_OF, creditor=creditor).as_json()
 
