@@ -39,6 +39,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 
 from vorder.common.audit import audit_record
+from vorder.common.db import AnyOf, insert_rows, key_chunk
 from vorder.comms.models import DeliveryEvent, Message, MessageChannel, MessageTemplate
 from vorder.comms.providers import (
     Outgoing,
@@ -231,49 +232,51 @@ def messages_enqueue(
             )
     with transaction.atomic():
         known = _existing_keys(keys)
-        rows = [
-            Message(
-                creditor=m.creditor,
-                customer=m.customer,
-                contact=m.contact,
-                channel=m.channel,
-                recipient=m.recipient.strip(),
-                language=m.language,
-                template_key=m.template_key,
-                context=m.context,
-                attachments=list(m.attachments),
-                registered=m.registered,
-                attach_pdf=m.attach_pdf,
-                idempotency_key=m.idempotency_key,
-                fallback_of=m.fallback_of,
-                next_attempt_at=m.not_before,
-            )
-            for m in messages
-            if m.idempotency_key not in known
-        ]
-        Message.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        new = [m for m in messages if m.idempotency_key not in known]
+        insert_rows(
+            Message,
+            [
+                {
+                    "creditor_id": m.creditor.pk,
+                    "customer_id": m.customer.pk,
+                    "contact_id": m.contact.pk if m.contact is not None else None,
+                    "channel": m.channel,
+                    "recipient": m.recipient.strip(),
+                    "language": m.language,
+                    "template_key": m.template_key,
+                    "context": m.context,
+                    "attachments": list(m.attachments),
+                    "registered": m.registered,
+                    "attach_pdf": m.attach_pdf,
+                    "idempotency_key": m.idempotency_key,
+                    "fallback_of_id": m.fallback_of.pk if m.fallback_of is not None else None,
+                    "next_attempt_at": m.not_before,
+                }
+                for m in new
+            ],
+        )
         by_key = _by_keys(keys)
         from django.utils import timezone
 
         stamp = timezone.now()  # when it was queued: a record, not a business rule
-        DeliveryEvent.objects.bulk_create(
+        insert_rows(
+            DeliveryEvent,
             [
-                DeliveryEvent(message=by_key[k], at=stamp, status="queued")
-                for k in keys
-                if k not in known and k in by_key
+                {"message_id": by_key[m.idempotency_key].pk, "at": stamp, "status": "queued"}
+                for m in new
             ],
-            batch_size=2000,
         )
-        if kick_dispatcher and rows:
+        if kick_dispatcher and new:
             transaction.on_commit(_kick_dispatcher)
     return [by_key[k] for k in keys]
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
-    for i in range(0, len(keys), 900):
+    step = key_chunk()
+    for i in range(0, len(keys), step):
         found.update(
-            Message.objects.filter(idempotency_key__in=keys[i : i + 900]).values_list(
+            Message.objects.filter(AnyOf(F("idempotency_key"), keys[i : i + step])).values_list(
                 "idempotency_key", flat=True
             )
         )
@@ -282,9 +285,10 @@ def _existing_keys(keys: list[str]) -> set[str]:
 
 def _by_keys(keys: list[str]) -> dict[str, Message]:
     found: dict[str, Message] = {}
-    for i in range(0, len(keys), 900):
+    step = key_chunk()
+    for i in range(0, len(keys), step):
         # the stored copy (context, bodies) is not needed to link or return the rows
-        for row in Message.objects.filter(idempotency_key__in=keys[i : i + 900]).defer(
+        for row in Message.objects.filter(AnyOf(F("idempotency_key"), keys[i : i + step])).defer(
             "context", "body_text", "body_html"
         ):
             found[row.idempotency_key] = row

@@ -255,7 +255,14 @@ def dunning_snapshot(
     customers = _customer_facts(
         Customer.objects.filter(creditor=creditor, pk__in=scope)
         if len(scope) < 5000 or customer_ids is not None
-        else Customer.objects.filter(creditor=creditor, pk__in=invoices.values("customer_id"))
+        else Customer.objects.filter(
+            creditor=creditor,
+            # the customers with an item due by the horizon (a superset of scope: cheaper than
+            # a 100,000-id list, and a tenth of all open invoices to scan)
+            pk__in=invoices.filter(Q(due_date__lte=horizon) | Q(has_instalments=True)).values(
+                "customer_id"
+            ),
+        )
     )
     holds = dunning_holds(creditor=creditor, as_of=as_of, customer_ids=customer_ids)
     credits = _credit_balances(creditor, currency, customer_ids)

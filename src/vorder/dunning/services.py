@@ -18,12 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from vorder.cases.selectors import rejected_disputes_pending_message
 from vorder.cases.services import TaskSpec, disputes_rejection_message_sent, tasks_create
 from vorder.common.audit import audit_record, current_actor
+from vorder.common.db import AnyOf, execute_rows, insert_objects, key_chunk
 from vorder.common.models import AuditEntry
 from vorder.common.money import fmt, to_decimal
 from vorder.comms.models import MessageTemplate
@@ -402,11 +404,14 @@ def _apply(
     one entry for the run itself.
     """
     creditor, as_of = snapshot.creditor, snapshot.as_of
-    known = set(
-        DunningDecision.objects.filter(idempotency_key__in=[p.key for p in planned]).values_list(
-            "idempotency_key", flat=True
+    keys = [p.key for p in planned]
+    known: set[str] = set()
+    for i in range(0, len(keys), key_chunk()):
+        known.update(
+            DunningDecision.objects.filter(
+                AnyOf(F("idempotency_key"), keys[i : i + key_chunk()])
+            ).values_list("idempotency_key", flat=True)
         )
-    )
     planned = [p for p in planned if p.key not in known]
     actor = current_actor()[1]
     rows = [_decision_row(p, creditor, as_of, run=run, manual=manual, actor=actor) for p in planned]
@@ -416,7 +421,7 @@ def _apply(
         if row.status == DunningDecision.Status.DONE
     ]
     _carry_out(snapshot, ready, on=as_of)
-    DunningDecision.objects.bulk_create(rows, batch_size=2000)
+    insert_objects(rows)  # COPY: bulk_create would spend seconds building one giant INSERT
     for p, row in zip(planned, rows, strict=True):
         result.actions.append(_action_json(p, snapshot, status=row.status))
     if run is not None and rows:
@@ -618,18 +623,20 @@ _CLIMB_SQL = """
         legal_step_channel = CASE WHEN excluded.legal_step_on IS NULL
             THEN dunning_dunningitemstate.legal_step_channel ELSE excluded.legal_step_channel END
 """
+_CLIMB_TYPES = ("bigint", "bigint", "smallint", "date", "date", "text")
 _HANDOVER_SQL = """
     INSERT INTO dunning_dunningitemstate
         (invoice_id, creditor_id, level, last_step_on, handover_proposed_on, legal_step_channel)
-    VALUES (%s, %s, 0, NULL, %s, '')
+    VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (invoice_id) DO UPDATE SET handover_proposed_on = excluded.handover_proposed_on
 """
+_HANDOVER_TYPES = ("bigint", "bigint", "smallint", "date", "date", "text")
 
 
 def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, on: date) -> None:
     """Each climbing item reaches its next level today; the legal steps it had are recorded.
 
-    One upsert statement per batch (INSERT ... ON CONFLICT, on SQLite and PostgreSQL alike): a
+    One upsert (INSERT ... ON CONFLICT, on SQLite and PostgreSQL alike, see ``execute_rows``): a
     legal step recorded earlier is kept unless this step is a legal one itself.
     """
     climbs: list[tuple[Any, ...]] = []
@@ -641,16 +648,14 @@ def _climb(creditor: Creditor, decisions: Iterable[tuple[d.Decision, str]], *, o
         )
         for s in dec.steps:
             if dec.action is d.Action.HANDOVER:
-                handovers.append((s.invoice_id, creditor.pk, on))
+                handovers.append((s.invoice_id, creditor.pk, 0, None, on, ""))
             elif s.to_level > s.from_level:
                 how = ("email" if channel in ("email", "sms") else "post") if legal else ""
                 climbs.append(
                     (s.invoice_id, creditor.pk, s.to_level, on, on if legal else None, how)
                 )
-    with connection.cursor() as cursor:
-        for sql, rows in ((_CLIMB_SQL, climbs), (_HANDOVER_SQL, handovers)):
-            for i in range(0, len(rows), 5000):
-                cursor.executemany(sql, rows[i : i + 5000])
+    execute_rows(_CLIMB_SQL, _CLIMB_TYPES, climbs)
+    execute_rows(_HANDOVER_SQL, _HANDOVER_TYPES, handovers)
 
 
 def _contexts(
@@ -664,10 +669,11 @@ def _contexts(
     ids = [p.facts.id for p in planned]
     open_items: dict[int, list[tuple[str, date, date, int, int, str]]] = defaultdict(list)
     credits: dict[int, list[tuple[str, date, int]]] = defaultdict(list)
-    for i in range(0, len(ids), 5000):
-        chunk = ids[i : i + 5000]
+    step = key_chunk()
+    for i in range(0, len(ids), step):
+        chunk = ids[i : i + step]
         for row in Invoice.objects.filter(
-            customer_id__in=chunk, status=Invoice.Status.OPEN, currency=currency
+            AnyOf(F("customer_id"), chunk), status=Invoice.Status.OPEN, currency=currency
         ).values_list(
             "customer_id",
             "number",
@@ -679,11 +685,11 @@ def _contexts(
         ):
             open_items[row[0]].append(row[1:])
         for cid, number, day, amount in CreditNote.objects.filter(
-            customer_id__in=chunk, status=CreditNote.Status.OPEN, currency=currency
+            AnyOf(F("customer_id"), chunk), status=CreditNote.Status.OPEN, currency=currency
         ).values_list("customer_id", "number", "issue_date", "open_minor"):
             credits[cid].append((number, day, amount))
         for cid, number, day, amount in Payment.objects.filter(
-            customer_id__in=chunk, unallocated_minor__gt=0, currency=currency
+            AnyOf(F("customer_id"), chunk), unallocated_minor__gt=0, currency=currency
         ).values_list("customer_id", "number", "date", "unallocated_minor"):
             credits[cid].append((number, day, amount))
     creditor_part = creditor_context(creditor)

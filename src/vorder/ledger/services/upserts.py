@@ -27,14 +27,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
-from django.db.models import F, Lookup
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from vorder.common.audit import audit_bulk, current_actor
+from vorder.common.db import AnyOf, insert_rows, key_chunk
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money, exponent
 from vorder.domain.references import generator
@@ -116,25 +116,6 @@ class ImportBatch:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class _AnyOf(Lookup):  # type: ignore[type-arg]
-    """``column = ANY(%s)`` with one array parameter on PostgreSQL (an IN list of 5,000
-    placeholders costs Django and psycopg more than the query); a plain IN list elsewhere."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*params, values]
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
-
-
-def _key_chunk() -> int:
-    return 50_000 if connection.vendor == "postgresql" else KEY_CHUNK
-
-
 def _chunks(items: Sequence[T], size: int = KEY_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -165,10 +146,10 @@ def _existing(model: type, creditor: Creditor, numbers: Iterable[str], fields: S
     keys = sorted(set(numbers))
     if not keys or not model.objects.filter(creditor=creditor).exists():  # type: ignore[attr-defined]
         return found
-    for chunk in _chunks(keys, _key_chunk()):
+    for chunk in _chunks(keys, key_chunk()):
         for row in (
             model.objects.filter(creditor=creditor)  # type: ignore[attr-defined]
-            .filter(_AnyOf(F("number"), chunk))
+            .filter(AnyOf(F("number"), chunk))
             .values("id", "number", *fields)
         ):
             found[row["number"]] = row
@@ -179,10 +160,10 @@ def _customers(creditor: Creditor, numbers: Iterable[str]) -> dict[str, tuple[in
     """Customer number → (id, payment term override)."""
     found: dict[str, tuple[int, int | None]] = {}
     keys = sorted({n for n in numbers if n})
-    for chunk in _chunks(keys, _key_chunk()):
+    for chunk in _chunks(keys, key_chunk()):
         for pk, number, term in (
             Customer.objects.filter(creditor=creditor)
-            .filter(_AnyOf(F("number"), chunk))
+            .filter(AnyOf(F("number"), chunk))
             .values_list("id", "number", "payment_term_days")
         ):
             found[number] = (pk, term)
@@ -247,77 +228,6 @@ def _update(model: type, rows: list[tuple[dict[str, Any], dict[str, list[Any]]]]
     return objs
 
 
-def _insert(model: type, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT many new rows with one ``executemany`` per batch.
-
-    Why not ``bulk_create``: it builds a model instance and a parameter list per row (about 50 µs
-    each, and SQLite batches of only ~70 rows), which alone would keep a million-invoice import
-    under the 20,000 rows per second it must reach. Every row of a call has the same keys; the
-    columns they do not give get the field's default (``auto_now``/``auto_now_add``: the time of
-    this call). Values go through the field's database preparation only where the database
-    needs it (dates on SQLite, JSON, times).
-    """
-    if not rows:
-        return
-    meta = model._meta  # type: ignore[attr-defined]
-    ops = connection.ops
-    now = timezone.now()
-    given = [f for f in meta.concrete_fields if not f.primary_key and f.attname in rows[0]]
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in rows[0]]
-    constants: list[Any] = []
-    for f in rest:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            constants.append(f.get_db_prep_save(now, connection))
-        elif f.has_default() or not f.null:
-            constants.append(f.get_db_prep_save(f.get_default(), connection))
-        else:
-            constants.append(None)
-    sample: Any = date(2000, 1, 1)
-    # PostgreSQL takes date objects as they are; SQLite wants ISO text.
-    dates_as_is = ops.adapt_datefield_value(sample) is sample
-    preps: list[tuple[int, Any]] = []
-    for i, f in enumerate(given):
-        internal = f.get_internal_type()
-        if internal == "DateField" and not dates_as_is:
-            preps.append((i, ops.adapt_datefield_value))
-        elif internal in ("DateTimeField", "JSONField", "DecimalField", "FileField"):
-            preps.append((i, lambda v, f=f: f.get_db_prep_save(v, connection)))
-    quote = ops.quote_name
-    columns = ", ".join(quote(f.column) for f in (*given, *rest))
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * (len(given) + len(rest)))})"
-    )
-    getter = itemgetter(*(f.attname for f in given))
-    tail = tuple(constants)
-    single = len(given) == 1
-
-    def prepared(chunk: Sequence[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-        for row in chunk:
-            values = getter(row)
-            if single:
-                values = (values,)
-            if preps:
-                values = list(values)
-                for i, prep in preps:
-                    if values[i] is not None:
-                        values[i] = prep(values[i])
-                yield (*values, *tail)
-            else:
-                yield values + tail
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY is PostgreSQL's bulk path: several times faster than INSERT per row.
-            copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
-                for values in prepared(rows):
-                    copy.write_row(values)
-            return
-        for chunk in _chunks(rows, 5000):
-            cursor.executemany(sql, list(prepared(chunk)))
-
-
 def _ids(model: type, creditor: Creditor, numbers: Sequence[str], *, after: int) -> dict[str, int]:
     """Ids of rows just inserted (id > ``after``): one range query instead of IN-lists."""
     wanted = set(numbers)
@@ -349,7 +259,7 @@ def _audit_created(
     fills; a million new invoices get a million entries without a million model objects)."""
     user_id, actor = current_actor()
     label = model._meta.label_lower  # type: ignore[attr-defined]
-    _insert(
+    insert_rows(
         AuditEntry,
         [
             {
@@ -453,7 +363,7 @@ def customers_upsert(
             unchanged.add(record.number)
     need_ids = bool(new) and batch is None  # only per-row audit entries need the new ids
     before = _max_id(Customer) if need_ids else 0
-    _insert(Customer, new)
+    insert_rows(Customer, new)
     ids = _ids(Customer, creditor, [row["number"] for row in new], after=before) if need_ids else {}
     updated = _update(Customer, [(dict(s, creditor_id=creditor.pk), d) for s, d in changed])
     if batch is None:
@@ -669,7 +579,7 @@ def invoices_upsert(
     # Ids of the new rows are needed for their instalments, and for per-row audit entries.
     need_ids = bool(new) and (batch is None or any(new_schedules))
     before = _max_id(Invoice) if need_ids else 0
-    _insert(Invoice, new)
+    insert_rows(Invoice, new)
     ids = _ids(Invoice, creditor, [row["number"] for row in new], after=before) if need_ids else {}
     diffs = [(s, {k: v for k, v in d.items() if k != "instalments"}) for s, d in changed]
     updated = _update(Invoice, [(dict(s, creditor_id=creditor.pk), d) for s, d in diffs])
