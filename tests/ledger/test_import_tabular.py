@@ -307,3 +307,41 @@ def test_an_import_audits_its_new_invoices_per_chunk_and_its_changes_per_row(
     assert change.object_id == str(Invoice.objects.get(number="F-2").pk)
     assert change.changes["gross_minor"] == [20000, 25000]
     assert AuditEntry.objects.filter(model="ledger.invoice", action="create").count() == 3
+
+
+def test_rows_read_ahead_in_a_thread_arrive_in_order_and_errors_surface_where_they_happened():
+    """The importer reads the next chunk while it writes this one; nothing may get lost."""
+    from vorder.ledger.imports.runner import _read_ahead
+
+    assert list(_read_ahead(iter(range(100)), depth=2)) == list(range(100))
+
+    def broken():
+        yield 1
+        yield 2
+        raise ValueError("row 3 is unreadable")
+
+    items = _read_ahead(broken())
+    assert [next(items), next(items)] == [1, 2]
+    with pytest.raises(ValueError, match="row 3"):
+        next(items)
+
+
+def test_a_consumer_that_stops_early_stops_the_reader():
+    import threading
+
+    from vorder.ledger.imports.runner import _read_ahead
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            produced.append(n)
+            yield n
+
+    for item in _read_ahead(endless(), depth=1):
+        if item == 3:
+            break
+    assert not any(t.name == "import-reader" for t in threading.enumerate())
+    assert len(produced) <= 6  # the reader stops a step or two ahead, not at the end
