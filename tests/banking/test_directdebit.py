@@ -141,6 +141,15 @@ def test_consumers_cannot_sign_b2b_mandates_and_customers_have_one_active_mandat
         add_mandate(other)
 
 
+def test_an_amendment_cannot_take_a_mandate_id_another_mandate_has(creditor):
+    first = add_mandate(CustomerFactory(creditor=creditor))
+    add_mandate(CustomerFactory(creditor=creditor), mandate_id="MND-0002", iban=INGB)
+    with pytest.raises(MandateError, match="mandate id 'MND-0002' is used already"):
+        mandate_amend(mandate=first, mandate_id="MND-0002", as_of=dt.date(2026, 6, 1))
+    # its own id again is no change, not a conflict
+    assert mandate_amend(mandate=first, mandate_id="MND-0001", as_of=dt.date(2026, 6, 1)) == first
+
+
 def test_a_bad_creditor_identifier_is_refused(creditor):
     with pytest.raises(DirectDebitError, match="not a valid SEPA creditor identifier"):
         creditor_sepa_settings_set(creditor=creditor, creditor_identifier="NL09ZZZ502057730000")

@@ -70,6 +70,7 @@ NAVIGATION: list[NavItem] = [
         _("Bank"),
         ("banking_statements", "banking_upload", "banking_returns"),
     ),
+    NavItem("workspace:mandate_list", _("Mandates"), ("mandate_list", "mandate_add")),
 ]
 
 

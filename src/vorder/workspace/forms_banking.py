@@ -2,6 +2,8 @@
 
 Amounts are read with ``parse_amount`` as people write them ('1.234,56' or '1,234.56') and become
 exact ``Money``; whether a split fits the payment is the matching service's call, not the form's.
+Likewise an IBAN, a BIC or a mandate id is passed on as typed: the direct debit services check
+them and name the field that is wrong.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vorder.banking.directdebit.models import Mandate, Scheme, SequenceType
 from vorder.domain.money import Money, parse_amount
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -66,6 +71,70 @@ class SearchForm(forms.Form):
             }
         ),
     )
+
+
+# -- direct debit mandates ------------------------------------------------------------------------
+class MandateFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All mandates")), *Mandate.Status.choices],
+    )
+
+
+class MandateCreateForm(forms.Form):
+    """A signed mandate as the collector copies it from the paper or the e-mandate.
+
+    The field names are the service's, so each of its errors lands on the field it is about.
+    """
+
+    mandate_id = forms.CharField(label=_("Mandate id"), max_length=35)
+    debtor_iban = forms.CharField(label=_("IBAN"), max_length=50)
+    debtor_bic = forms.CharField(
+        label=_("BIC"),
+        max_length=11,
+        required=False,
+        help_text=_("empty: the bank's from the IBAN"),
+    )
+    signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
+    sequence_type = forms.ChoiceField(
+        label=_("Sequence"),
+        choices=[
+            (SequenceType.FIRST, _("Recurring: first collection FRST, then RCUR")),
+            (SequenceType.ONE_OFF, _("One-off (OOFF)")),
+        ],
+        initial=SequenceType.FIRST,
+    )
+    scheme = forms.ChoiceField(label=_("Scheme"), choices=Scheme.choices, initial=Scheme.CORE)
+    debtor_name = forms.CharField(
+        label=_("Account holder"),
+        max_length=70,
+        required=False,
+        help_text=_("empty: the customer's name"),
+    )
+
+
+class MandateRevokeForm(forms.Form):
+    on = forms.DateField(label=_("Revoked on"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class MandateAmendForm(forms.Form):
+    """A new account and/or a new mandate id; what is left empty stays as it is."""
+
+    debtor_iban = forms.CharField(label=_("New IBAN"), max_length=50, required=False)
+    debtor_bic = forms.CharField(
+        label=_("New BIC"), max_length=11, required=False, help_text=_("only with a new IBAN")
+    )
+    mandate_id = forms.CharField(label=_("New mandate id"), max_length=35, required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not data.get("debtor_iban") and not data.get("mandate_id"):
+            raise forms.ValidationError(_("Give a new IBAN, a new mandate id, or both."))
+        if data.get("debtor_bic") and not data.get("debtor_iban"):
+            self.add_error("debtor_bic", _("A new BIC goes with a new IBAN."))
+        return data
 
 
 @dataclass(frozen=True)

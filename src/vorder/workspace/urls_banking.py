@@ -3,6 +3,7 @@
 from django.urls import path
 
 from vorder.workspace import views_banking as v
+from vorder.workspace import views_mandates as m
 
 urlpatterns = [
     path("bank/statements/", v.statements, name="banking_statements"),
@@ -20,4 +21,8 @@ urlpatterns = [
     path("bank/reconciliation/<int:pk>/on-account/", v.line_on_account, name="banking_on_account"),
     path("bank/reconciliation/<int:pk>/ignore/", v.line_ignore, name="banking_ignore"),
     path("bank/returns/", v.returns, name="banking_returns"),
+    path("mandates/", m.mandate_list, name="mandate_list"),
+    path("mandates/<int:pk>/revoke/", m.mandate_revoke_post, name="mandate_revoke"),
+    path("mandates/<int:pk>/amend/", m.mandate_amend_post, name="mandate_amend"),
+    path("customers/<int:pk>/mandates/", m.mandate_add, name="mandate_add"),
 ]

@@ -57,6 +57,7 @@ from vorder.workspace.selectors import (
     customer_timeline,
     payment_behaviour,
 )
+from vorder.workspace.views_mandates import customer_mandates_context
 
 TOP_OVERDUE = 10
 CUSTOMERS_PER_PAGE = 25
@@ -198,6 +199,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
             auto_id="contact_%s",
         ),
+        **customer_mandates_context(customer=customer, ws=ws),
     }
     return _page(request, "workspace/customer_detail.html", context, partial="customer-ledger")
 

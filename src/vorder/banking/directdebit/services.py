@@ -238,6 +238,12 @@ def mandate_amend(
             after["mandate_id"] = sepa_identifier(mandate_id, "mandate id")
         except SepaRuleError as exc:
             errors["mandate_id"] = str(exc)
+        else:
+            taken = Mandate.objects.filter(
+                creditor_id=mandate.creditor_id, mandate_id=after["mandate_id"]
+            ).exclude(pk=mandate.pk)
+            if taken.exists():
+                errors["mandate_id"] = f"mandate id '{after['mandate_id']}' is used already"
     if errors:
         raise MandateError(errors)
     changes = diff(before, after)
