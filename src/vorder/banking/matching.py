@@ -20,11 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from vorder.banking.models import LineStatus, StatementLine
 from vorder.common.audit import acting_as, audit_bulk
+from vorder.common.db import update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain import matching as scoring
 from vorder.domain.money import Money
@@ -37,7 +38,7 @@ CHUNK = 2000
 MAX_NAME_CANDIDATES = 20
 """Customers compared per payer name, those sharing the rarest words first."""
 SUGGESTIONS = 3
-ALLOCATION_SLICE = 250
+ALLOCATION_SLICE = 2000  # allocations per call: row locks and IN lists stay within SQLite's limits
 
 
 class ReconciliationError(ValueError):
@@ -253,27 +254,23 @@ def _book(
             on_account.append(Payment(pk=line.payment_id, customer_id=best.customer_id))
         if best.confidence >= scoring.LEARN_THRESHOLD and line.counterparty_iban:
             links.append(_link(line, best.customer_id))
-    # allocations_apply updates with Django's bulk_update (CASE WHEN per row), whose cost grows
-    # with the square of the batch: small slices keep a 100,000-line import linear.
     for start in range(0, len(requests), ALLOCATION_SLICE):
         allocations_apply(creditor=creditor, requests=requests[start : start + ALLOCATION_SLICE])
-    _update_rows(Payment, ["customer_id"], [(p.pk, [p.customer_id]) for p in on_account])
+    update_rows(Payment, ["customer_id"], [(p.pk, p.customer_id) for p in on_account])
     customer_bank_accounts_confirm(creditor=creditor, links=links)
     lines = [line for line, _, _ in decided]
-    _update_rows(
+    update_rows(
         StatementLine,
         ["status", "customer_id", "confidence", "explanation", "suggestions", "payment_id"],
         [
             (
                 line.pk,
-                [
-                    line.status,
-                    line.customer_id,
-                    line.confidence,
-                    line.explanation,
-                    json.dumps(line.suggestions),
-                    line.payment_id,
-                ],
+                line.status,
+                line.customer_id,
+                line.confidence,
+                line.explanation,
+                json.dumps(line.suggestions),
+                line.payment_id,
             )
             for line in lines
         ],
@@ -290,38 +287,6 @@ def _book(
         )
         for line in lines
     )
-
-
-def _update_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple[int, list[Any]]]) -> None:
-    """UPDATE … FROM (VALUES …): one statement per slice, linear in the rows on both databases.
-
-    Django's ``bulk_update`` writes ``CASE WHEN id = … THEN …`` for every row and column, which
-    the database evaluates row by row: quadratic, minutes for 100,000 lines.
-    """
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    casts = {
-        "suggestions": "::jsonb" if connection.vendor == "postgresql" else "",
-    }
-    integer = "::bigint" if connection.vendor == "postgresql" else ""
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(c)} = v.{connection.ops.quote_name(c)}"
-        + casts.get(c, integer if c.endswith("_id") or c == "confidence" else "")
-        for c in columns
-    )
-    width = len(columns) + 1
-    slice_rows = max(1, 30_000 // width)  # SQLite allows 32,766 parameters a statement
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), slice_rows):
-            part = rows[start : start + slice_rows]
-            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-            cursor.execute(
-                f"WITH v(id, {names}) AS (VALUES {values}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.id = v.id{integer}",
-                [value for pk, row in part for value in (pk, *row)],
-            )
 
 
 def _payments_ensure(creditor: Creditor, lines: Sequence[StatementLine]) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import F, ProtectedError, Q
 
 from vorder.banking.models import (
     BankAccount,
@@ -48,6 +48,7 @@ from vorder.banking.parsers import (
 )
 from vorder.banking.parsers.base import fingerprint, normalise_account, to_minor
 from vorder.common.audit import audit_bulk, current_actor
+from vorder.common.db import AnyOf, insert_objects, key_chunk
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money
 from vorder.ledger.models import Allocation, Creditor, Payment
@@ -370,8 +371,8 @@ class _Booking:
         settled = self._direct_debit_credits(credits)
         # Payments first, so each line is written once with its payment already linked.
         self._payments([ln for ln in credits if id(ln) not in settled])
-        StatementLine.objects.bulk_create(new, batch_size=CHUNK)
-        if new and new[0].pk is None:  # a backend that returns no primary keys
+        insert_objects(new)  # COPY on PostgreSQL; the ids are read back by the statement
+        if new:
             by_key = dict(
                 StatementLine.objects.filter(statement=stored).values_list("dedup_key", "pk")
             )
@@ -498,15 +499,18 @@ class _Booking:
             )
             for line in lines
         ]
-        Payment.objects.bulk_create(payments, batch_size=CHUNK)
-        if payments[0].pk is None:
-            by_number = dict(
+        insert_objects(payments)  # COPY on PostgreSQL; the ids are read back by number
+        numbers = [p.number for p in payments]
+        by_number: dict[str, int] = {}
+        for start in range(0, len(numbers), key_chunk()):
+            by_number.update(
                 Payment.objects.filter(
-                    creditor=self.creditor, number__in=[p.number for p in payments]
+                    AnyOf(F("number"), numbers[start : start + key_chunk()]),
+                    creditor=self.creditor,
                 ).values_list("number", "pk")
             )
-            for payment in payments:
-                payment.pk = by_number[payment.number]
+        for payment in payments:
+            payment.pk = by_number[payment.number]
         for line, payment in zip(lines, payments, strict=True):
             line.payment_id = payment.pk
 

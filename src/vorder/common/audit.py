@@ -81,6 +81,6 @@ def audit_record(
 
 def audit_bulk(entries: Iterable[Any]) -> None:
     """Write many entries at once; imports of a million invoices audit in bulk too."""
-    from vorder.common.models import AuditEntry
+    from vorder.common.db import insert_objects
 
-    AuditEntry.objects.bulk_create(list(entries), batch_size=5000)
+    insert_objects(list(entries))
