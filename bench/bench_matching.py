@@ -49,11 +49,6 @@ def main() -> int:
     parser.add_argument("--match-only", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument(
-        "--fast-ledger-updates",
-        action="store_true",
-        help="experiment: replace Django's bulk_update (CASE WHEN) by UPDATE … FROM VALUES",
-    )
     parser.add_argument("--slow-queries", type=int, default=0, help="print the N slowest queries")
     args = parser.parse_args()
     lines = max(100, round(100_000 * args.scale))
@@ -98,8 +93,6 @@ def _run(args: argparse.Namespace, *, lines: int, items: int, customers: int) ->
     from vorder.banking.labelled import statement_lines_write
     from vorder.banking.services import statements_import
 
-    if args.fast_ledger_updates:
-        _patch_bulk_update()
     rng = random.Random(args.seed)
     started = time.perf_counter()
     creditor, people, invoices = _ledger(rng, customers=customers, items=items)
@@ -149,7 +142,6 @@ def _run(args: argparse.Namespace, *, lines: int, items: int, customers: int) ->
         "lines": lines,
         "open_items": items,
         "customers": customers,
-        "fast_ledger_updates": args.fast_ledger_updates,
     }
     if args.match_only:
         written = statement_lines_write(creditor=creditor, specs=specs, key="bench", booked=AS_OF)
@@ -399,51 +391,6 @@ def _balance(code: str, amount: Decimal, day: str) -> str:
     )
 
 
-def _patch_bulk_update() -> None:
-    """What the import would cost if ``allocations_apply`` updated with UPDATE … FROM VALUES."""
-    from django.db import connections
-    from django.db.models.query import QuerySet
-
-    def bulk_update(self: Any, objs: Any, fields: Any, batch_size: Any = None) -> int:
-        objs = list(objs)
-        if not objs:
-            return 0
-        connection = connections[self.db]
-        quote = connection.ops.quote_name
-        columns = [self.model._meta.get_field(name) for name in fields]
-        pg = connection.vendor == "postgresql"
-        table = quote(self.model._meta.db_table)
-        names = ", ".join(quote(f.column) for f in columns)
-        sets = ", ".join(
-            f"{quote(f.column)} = v.{quote(f.column)}"
-            + (f"::{f.db_type(connection)}" if pg else "")
-            for f in columns
-        )
-        width = len(columns) + 1
-        step = max(1, 30_000 // width)
-        with connection.cursor() as cursor:
-            for start in range(0, len(objs), step):
-                part = objs[start : start + step]
-                values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-                params = [
-                    value
-                    for obj in part
-                    for value in (
-                        obj.pk,
-                        *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns),
-                    )
-                ]
-                cursor.execute(
-                    f"WITH v(id, {names}) AS (VALUES {values}) UPDATE {table} SET {sets} "
-                    f"FROM v WHERE {table}.id = v.id" + ("::bigint" if pg else ""),
-                    params,
-                )
-        return len(objs)
-
-    QuerySet.bulk_update = bulk_update  # type: ignore[method-assign]
-
-
-# -- PostgreSQL ---------------------------------------------------------------------------------
 def _pg_recreate() -> None:
     _pg_drop()
     _pg(f"CREATE DATABASE {DB_NAME}")
