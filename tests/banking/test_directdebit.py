@@ -332,7 +332,7 @@ def test_a_mandate_unused_for_36_months_has_expired(creditor, customer, sepa):
 
 
 def test_a_one_off_mandate_collects_once(creditor, customer, sepa):
-    add_mandate(customer, one_off=True)
+    add_mandate(customer, sequence_type="OOFF")
     invoice(customer, "F-1", dt.date(2026, 11, 1))
     invoice(customer, "F-2", dt.date(2026, 11, 2))
     result = create(creditor)
@@ -340,6 +340,21 @@ def test_a_one_off_mandate_collects_once(creditor, customer, sepa):
     assert [s["invoice"] for s in result.skipped] == ["F-2"]
     assert texts(parse(result.xml), ".//p:SeqTp") == ["OOFF"]
     assert Mandate.objects.get().status == Mandate.Status.COMPLETED
+
+
+def test_a_mandate_taken_over_from_another_system_is_collected_as_recurring(
+    creditor, customer, sepa
+):
+    """Collected under before vorder: its first collection here is no FRST for the bank."""
+    add_mandate(customer, sequence_type="RCUR")
+    invoice(customer, "F-1", dt.date(2026, 11, 1))
+    result = create(creditor)
+    assert texts(parse(result.xml), ".//p:SeqTp") == ["RCUR"]
+
+
+def test_a_mandate_sequence_must_be_a_starting_one(creditor, customer):
+    with pytest.raises(MandateError, match="'FNAL' is not FRST"):
+        add_mandate(customer, sequence_type="FNAL")
 
 
 def test_an_amended_mandate_tells_the_bank_once(creditor, customer, sepa):

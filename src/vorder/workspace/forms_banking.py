@@ -101,6 +101,7 @@ class MandateCreateForm(forms.Form):
         label=_("Sequence"),
         choices=[
             (SequenceType.FIRST, _("Recurring: first collection FRST, then RCUR")),
+            (SequenceType.RECURRING, _("Recurring, collected before (RCUR): taken over")),
             (SequenceType.ONE_OFF, _("One-off (OOFF)")),
         ],
         initial=SequenceType.FIRST,

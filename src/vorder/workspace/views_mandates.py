@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from vorder.banking.directdebit.models import Mandate, SequenceType
+from vorder.banking.directdebit.models import Mandate
 from vorder.banking.directdebit.selectors import mandates_for
 from vorder.banking.directdebit.services import (
     DirectDebitError,
@@ -166,7 +166,7 @@ def mandate_add(request: HttpRequest, pk: int) -> HttpResponse:
             debtor_bic=data["debtor_bic"],
             debtor_name=data["debtor_name"],
             scheme=data["scheme"],
-            one_off=data["sequence_type"] == SequenceType.ONE_OFF,
+            sequence_type=data["sequence_type"],
             as_of=ws.as_of,
         )
     except MandateError as error:

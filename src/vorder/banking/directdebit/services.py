@@ -134,9 +134,13 @@ def mandate_create(
     debtor_bic: str = "",
     debtor_name: str = "",
     scheme: str = Scheme.CORE,
-    one_off: bool = False,
+    sequence_type: str = SequenceType.FIRST,
 ) -> Mandate:
-    """Record a signed mandate: the customer's account is then also known to matching."""
+    """Record a signed mandate: the customer's account is then also known to matching.
+
+    ``sequence_type``: FRST for a new recurring mandate (its first collection says so), RCUR for
+    one taken over from another system that has collected under it already, OOFF for one-off.
+    """
     errors: dict[str, str] = {}
     if customer.creditor_id != creditor.pk:
         errors["customer"] = f"customer {customer.number} belongs to another creditor"
@@ -153,6 +157,10 @@ def mandate_create(
     name = sepa_text(debtor_name or customer.name, 70)
     if not name:
         errors["debtor_name"] = "the account holder's name is needed (in Latin letters)"
+    if sequence_type not in (SequenceType.FIRST, SequenceType.RECURRING, SequenceType.ONE_OFF):
+        errors["sequence_type"] = (
+            f"'{sequence_type}' is not FRST (new), RCUR (collected before) or OOFF (one-off)"
+        )
     if scheme not in Scheme.values:
         errors["scheme"] = f"'{scheme}' is not one of {', '.join(Scheme.values)}"
     elif scheme == Scheme.B2B and customer.kind != Customer.Kind.B2B:
@@ -172,7 +180,7 @@ def mandate_create(
         customer=customer,
         mandate_id=mandate_id,
         signed_on=signed_on,
-        sequence_type=SequenceType.ONE_OFF if one_off else SequenceType.FIRST,
+        sequence_type=sequence_type,
         scheme=scheme,
         debtor_name=name,
         debtor_iban=iban,

@@ -68,7 +68,13 @@ class Command(VorderCommand):
         add.add_argument("--bic", default="")
         add.add_argument("--name", default="", help="account holder (default: customer name)")
         add.add_argument("--scheme", choices=Scheme.values, default=Scheme.CORE)
-        add.add_argument("--one-off", action="store_true", help="a one-off (OOFF) mandate")
+        add.add_argument(
+            "--sequence",
+            choices=["FRST", "RCUR", "OOFF"],
+            default="FRST",
+            help="FRST: new recurring mandate (default); RCUR: taken over from another system "
+            "that collected under it already; OOFF: one-off",
+        )
         add.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD")
         self.add_creditor_argument(add)
         listing = msub.add_parser("list", help="list mandates")
@@ -172,7 +178,7 @@ class Command(VorderCommand):
             debtor_bic=options["bic"],
             debtor_name=options["name"],
             scheme=options["scheme"],
-            one_off=options["one_off"],
+            sequence_type=options["sequence"],
             as_of=options["as_of"] or timezone.localdate(),
         )
         self.stdout.write(
