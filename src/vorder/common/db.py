@@ -147,9 +147,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY is PostgreSQL's bulk path: several times faster than INSERT per row.
-            copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+            # COPY is PostgreSQL's bulk path: several times faster than INSERT per row. Binary:
+            # psycopg writes text COPY in Python (about 7 µs a row) and binary in C.
+            copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
             with cursor.cursor.copy(copy_sql) as copy:
+                copy.set_types([_copy_type(f) for f in (*given, *rest)])
                 for values in prepared(rows):
                     copy.write_row(values)
             return
@@ -185,6 +187,16 @@ def execute_rows(sql: str, types: Sequence[str], rows: Sequence[tuple[Any, ...]]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
+
+
+_COPY_TYPES = {"timestamp with time zone": "timestamptz", "double precision": "float8"}
+
+
+def _copy_type(field: models.Field[Any, Any]) -> str:
+    """The PostgreSQL type name psycopg needs for a column in a binary COPY ('varchar(40)' is
+    'varchar': the length is checked by the server all the same)."""
+    name = str(field.db_type(connection)).split("(")[0].strip()
+    return _COPY_TYPES.get(name, name)
 
 
 def insert_objects(objs: Sequence[models.Model]) -> None:
