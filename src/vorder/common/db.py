@@ -27,6 +27,10 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
     placeholders costs Django and psycopg more than the query); a plain IN list elsewhere, so
     keep chunks within SQLite's parameter limit there (``key_chunk``).
 
+    On PostgreSQL the array travels as one array literal in a string: Django binds parameters
+    on the client, and psycopg quotes a Python list element by element in Python (a quarter of
+    a second for 20,000 customer numbers) but a string in C.
+
     ``Model.objects.filter(AnyOf(F("customer_id"), ids))``
     """
 
@@ -37,8 +41,24 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
         lhs, params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*params, values]
+            element = _copy_type(self.lhs.output_field)
+            return f"{lhs} = ANY(%s::{element}[])", [*params, array_literal(values)]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+
+def array_literal(values: Sequence[int | str]) -> str:
+    """A PostgreSQL array literal of integers or strings: ``{1,2}``, ``{"a","b \\"c\\""}``."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    quoted = []
+    for value in values:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise TypeError(f"AnyOf takes integers or strings, not {type(value).__name__}")
+        text = str(value)
+        if "\\" in text or '"' in text:
+            text = text.replace("\\", "\\\\").replace('"', '\\"')
+        quoted.append(f'"{text}"')
+    return "{" + ",".join(quoted) + "}"
 
 
 def key_chunk() -> int:
