@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory
 from vorder.cases.models import CallLog, Dispute, Task
@@ -132,6 +132,9 @@ def test_a_task_with_a_key_is_created_once_and_closed_once(creditor, customer, c
     task.refresh_from_db()
     assert (task.status, task.closed_on, task.closed_by) == ("done", TODAY, collector)
     with pytest.raises(CaseError, match="done already"):
+        task_cancel(task=task, user=collector, as_of=TODAY)
+    # a Dutch reader gets the whole sentence in one language, not "the task is gereed already"
+    with translation.override("nl"), pytest.raises(CaseError, match="the task is done already"):
         task_cancel(task=task, user=collector, as_of=TODAY)
     assert tasks_open(creditor=creditor, as_of=TODAY) == []
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 
 from vorder.cases.models import (
     DEFAULT_GRACE_DAYS,
@@ -68,6 +69,13 @@ DEFAULT_DISPUTE_DECISION_DAYS = 14
 KEY_CHUNK = 5000  # keys per lookup: well under the databases' parameter limits
 
 
+def _in_english(obj: Any, field_name: str) -> str:
+    """A choice's label for messages and stored texts: in English like every other service
+    message (``get_<field>_display()`` alone would follow the reader's language)."""
+    with translation.override("en"):
+        return str(getattr(obj, f"get_{field_name}_display")())
+
+
 class CaseError(ValueError):
     """The request breaks a rule of promises, arrangements or disputes; the message says which."""
 
@@ -90,7 +98,7 @@ def _items(*, creditor: Creditor, customer: Customer, invoices: Sequence[Invoice
         if invoice.customer_id != customer.pk:
             raise CaseError(f"invoice {invoice.number} belongs to another customer")
         if invoice.status != Invoice.Status.OPEN:
-            raise CaseError(f"invoice {invoice.number} is {invoice.get_status_display().lower()}")
+            raise CaseError(f"invoice {invoice.number} is {_in_english(invoice, 'status').lower()}")
     if len(items) != len(ids):
         raise CaseError("an invoice does not exist")
     currencies = {i.currency for i in items}
@@ -364,7 +372,7 @@ def task_cancel(*, task: Task, user: User | None, as_of: date, note: str = "") -
 def _task_close(*, task: Task, user: User | None, as_of: date, note: str, status: str) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.status != Task.Status.OPEN:
-        raise CaseError(f"the task is {task.get_status_display().lower()} already")
+        raise CaseError(f"the task is {_in_english(task, 'status').lower()} already")
     task.status, task.closed_on, task.closed_by_id = status, as_of, _user_id(user)
     task.note = note or task.note
     task.save(update_fields=["status", "closed_on", "closed_by", "note"])
@@ -472,7 +480,7 @@ def promise_cancel(
     """Withdraw an open promise (entered in error, superseded by an arrangement): dunning resumes."""
     promise = PromiseToPay.objects.select_for_update().get(pk=promise.pk)
     if promise.status != PromiseToPay.Status.OPEN:
-        raise CaseError(f"the promise is {promise.get_status_display().lower()} already")
+        raise CaseError(f"the promise is {_in_english(promise, 'status').lower()} already")
     promise.status, promise.cancelled_on = PromiseToPay.Status.CANCELLED, as_of
     if reason:
         promise.note = (promise.note + "\n" + reason).strip()
@@ -691,7 +699,7 @@ def arrangement_agree(
     arrangement = PaymentArrangement.objects.select_for_update().get(pk=arrangement.pk)
     if arrangement.status != PaymentArrangement.Status.PROPOSED:
         raise CaseError(
-            f"the arrangement is {arrangement.get_status_display().lower()}, not proposed"
+            f"the arrangement is {_in_english(arrangement, 'status').lower()}, not proposed"
         )
     return _agree(arrangement=arrangement, user=user, limits=limits, as_of=as_of)
 
@@ -774,7 +782,7 @@ def arrangement_approve(
     arrangement = PaymentArrangement.objects.select_for_update().get(pk=arrangement.pk)
     if arrangement.status != PaymentArrangement.Status.AWAITING_APPROVAL:
         raise CaseError(
-            f"the arrangement is {arrangement.get_status_display().lower()}, not awaiting approval"
+            f"the arrangement is {_in_english(arrangement, 'status').lower()}, not awaiting approval"
         )
     arrangement.status = PaymentArrangement.Status.ACTIVE
     arrangement.approved_by_id, arrangement.approved_on = user.pk, as_of
@@ -808,7 +816,7 @@ def arrangement_cancel(
         PaymentArrangement.Status.ACTIVE,
     )
     if arrangement.status not in open_states:
-        raise CaseError(f"the arrangement is {arrangement.get_status_display().lower()} already")
+        raise CaseError(f"the arrangement is {_in_english(arrangement, 'status').lower()} already")
     before = arrangement.status
     arrangement.status, arrangement.cancelled_on = PaymentArrangement.Status.CANCELLED, as_of
     arrangement.confirmation_pending = False
@@ -1047,7 +1055,7 @@ def dispute_open(
             TaskSpec(
                 customer_id=customer.pk,
                 kind=Task.Kind.DISPUTE_DECISION,
-                reason=f"decide dispute #{dispute.pk} ({dispute.get_reason_display()}) on {', '.join(i.number for i in items)}",
+                reason=f"decide dispute #{dispute.pk} ({_in_english(dispute, 'reason')}) on {', '.join(i.number for i in items)}",
                 due_date=due,
                 key=f"dispute:{dispute.pk}:decision",
                 assigned_to_id=_user_id(owner),
@@ -1062,7 +1070,9 @@ def dispute_open(
 def _open_dispute(dispute: Dispute) -> Dispute:
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if dispute.status != Dispute.Status.OPEN:
-        raise CaseError(f"dispute #{dispute.pk} is {dispute.get_status_display().lower()} already")
+        raise CaseError(
+            f"dispute #{dispute.pk} is {_in_english(dispute, 'status').lower()} already"
+        )
     return dispute
 
 
@@ -1145,7 +1155,7 @@ def dispute_resolve_credit_note(
                 vat=to_money(vat_minor, currency).amount,
                 gross=to_money(gross, currency).amount,
                 invoice=single,
-                description=f"dispute #{dispute.pk}: {dispute.get_reason_display()}"[:300],
+                description=f"dispute #{dispute.pk}: {_in_english(dispute, 'reason')}"[:300],
             )
         ],
         source="dispute",

@@ -819,7 +819,7 @@ def dunning_decision_approve(
     locked = DunningDecision.objects.select_for_update().get(pk=decision.pk)
     if locked.status != DunningDecision.Status.PENDING_APPROVAL:
         raise DunningError(
-            f"this decision is {locked.get_status_display()}, not waiting for approval"
+            f"this decision is {locked.status.replace('_', ' ')}, not waiting for approval"
         )
     result = dunning_run_execute(
         creditor=locked.creditor, as_of=as_of, customer_ids=[locked.customer_id],
@@ -847,7 +847,7 @@ def dunning_decision_reject(
     locked = DunningDecision.objects.select_for_update().get(pk=decision.pk)
     if locked.status != DunningDecision.Status.PENDING_APPROVAL:
         raise DunningError(
-            f"this decision is {locked.get_status_display()}, not waiting for approval"
+            f"this decision is {locked.status.replace('_', ' ')}, not waiting for approval"
         )
     locked.status = DunningDecision.Status.REJECTED
     locked.approved_by_id = user.pk
