@@ -17,6 +17,8 @@ The ledger (as of 31 March 2025, EUR, amounts in cents):
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -110,3 +112,14 @@ def build_ledger(creditor):
 @pytest.fixture
 def ledger(creditor):
     return build_ledger(creditor)
+
+
+def text_of(response) -> str:
+    """A page's visible text, tags and runs of white space gone: what a reader sees."""
+    page = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    return re.sub(r"[ \t\r\n\u00a0]+", " ", page)
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client

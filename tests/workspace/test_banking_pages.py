@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ from django.urls import reverse
 
 from tests.banking.statements import Entry, Tx, camt053
 from tests.factories import CreditorFactory, CustomerFactory, InvoiceFactory
-from tests.workspace.conftest import PASSWORD
+from tests.workspace.conftest import login, text_of
 from vorder.banking.labelled import statement_lines_write
 from vorder.banking.matching import statement_lines_match
 from vorder.banking.models import BankStatement, LineStatus, StatementLine
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.django_db
 
 STRANGER = "NL69INGB0123456789"
 AS_OF = {"as_of": "2024-03-05"}
-
-
-def text_of(response) -> str:
-    page = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
-    return re.sub(r"[ \t\r\n\u00a0]+", " ", page)
-
-
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def url(name, *args) -> str:

@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import CustomerFactory, InvoiceFactory
-from tests.workspace.conftest import PASSWORD
+from tests.workspace.conftest import login, text_of
 from vorder.banking.directdebit.models import Mandate
 from vorder.banking.directdebit.selectors import collectable_items
 from vorder.banking.directdebit.services import (
@@ -36,16 +36,6 @@ MONDAY = dt.date(2025, 3, 31)
 WEDNESDAY = dt.date(2025, 4, 2)  # a TARGET2 business day, two days after the file goes out
 RABO = "NL44RABO0123456789"
 INGB = "NL20INGB0001234567"
-
-
-def text_of(response) -> str:
-    page = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
-    return re.sub(r"[ \t\r\n\u00a0]+", " ", page)
-
-
-def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def url(name, *args, as_of: bool = True) -> str:
