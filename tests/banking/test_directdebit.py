@@ -150,6 +150,14 @@ def test_an_amendment_cannot_take_a_mandate_id_another_mandate_has(creditor):
     assert mandate_amend(mandate=first, mandate_id="MND-0001", as_of=dt.date(2026, 6, 1)) == first
 
 
+def test_a_mandate_cannot_be_revoked_before_it_was_signed(creditor, customer):
+    mandate = add_mandate(customer, signed_on=dt.date(2025, 6, 1))
+    with pytest.raises(MandateError, match="before the mandate was signed"):
+        mandate_revoke(mandate=mandate, on=dt.date(2025, 5, 31), reason="typo")
+    mandate.refresh_from_db()
+    assert mandate.status == Mandate.Status.ACTIVE
+
+
 def test_a_bad_creditor_identifier_is_refused(creditor):
     with pytest.raises(DirectDebitError, match="not a valid SEPA creditor identifier"):
         creditor_sepa_settings_set(creditor=creditor, creditor_identifier="NL09ZZZ502057730000")

@@ -206,6 +206,19 @@ def test_a_revoke_without_a_reason_is_refused_and_the_mandate_stays_active(
     assert mandate.status == "active"
 
 
+def test_a_revoke_dated_before_the_signature_is_refused_on_the_date(client, collector, customer):
+    mandate = signed(customer)
+    login(client, collector)
+    response = client.post(
+        url("mandate_revoke", mandate.pk), {"on": "2001-01-01", "reason": "typed the wrong year"}
+    )
+
+    assert response.status_code == 422
+    assert "before the mandate was signed" in response.context["form"].errors["on"][0]
+    mandate.refresh_from_db()
+    assert mandate.status == "active"
+
+
 def test_a_new_account_is_an_amendment_the_next_collection_carries(client, collector, customer):
     mandate = signed(customer)
     login(client, collector)

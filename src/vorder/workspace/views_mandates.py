@@ -186,20 +186,24 @@ def mandate_revoke_post(request: HttpRequest, pk: int) -> HttpResponse:
     ws = workspace_state(request)
     mandate = _mandate(ws, pk)
     form = MandateRevokeForm(request.POST)
+    context = {
+        "ws": ws,
+        "customer": mandate.customer,
+        "mandate": mandate,
+        "form": form,
+        "title": _("Revoke mandate %(mandate)s") % {"mandate": mandate.mandate_id},
+        "action": reverse("workspace:mandate_revoke", args=[mandate.pk]),
+        "submit": _("Revoke"),
+    }
     if not form.is_valid():
-        return _refused(
-            request,
-            {
-                "ws": ws,
-                "customer": mandate.customer,
-                "mandate": mandate,
-                "form": form,
-                "title": _("Revoke mandate %(mandate)s") % {"mandate": mandate.mandate_id},
-                "action": reverse("workspace:mandate_revoke", args=[mandate.pk]),
-                "submit": _("Revoke"),
-            },
+        return _refused(request, context)
+    try:
+        mandate_revoke(
+            mandate=mandate, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"]
         )
-    mandate_revoke(mandate=mandate, on=form.cleaned_data["on"], reason=form.cleaned_data["reason"])
+    except MandateError as error:
+        _errors_on_fields(form, error)
+        return _refused(request, context)
     messages.success(
         request,
         _("Mandate %(mandate)s revoked: nothing is collected under it any more.")

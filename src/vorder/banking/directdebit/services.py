@@ -206,6 +206,10 @@ def mandate_revoke(*, mandate: Mandate, on: date, reason: str) -> Mandate:
     """The customer (or their bank) withdrew the mandate: nothing is collected under it again."""
     if mandate.status == Mandate.Status.REVOKED:
         return mandate
+    if on < mandate.signed_on:
+        raise MandateError(
+            {"on": f"{on.isoformat()} is before the mandate was signed ({mandate.signed_on})"}
+        )
     before = {"status": mandate.status}
     mandate.status = Mandate.Status.REVOKED
     mandate.revoked_on = on
