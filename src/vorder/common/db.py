@@ -226,16 +226,3 @@ def insert_objects(objs: Sequence[models.Model]) -> None:
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     insert_rows(model, [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs])
-
-
-class BulkJSONField(models.JSONField):  # type: ignore[type-arg]
-    """A JSONField that PostgreSQL bulk inserts as plain VALUES, not as an UNNEST of arrays.
-
-    Django 5.2 inserts many rows on PostgreSQL through UNNEST of one array per column; psycopg
-    then escapes every large JSON document character by character into an array literal, which
-    made queuing 20,000 messages (each with its full context) take most of a dunning run.
-    A field with ``get_placeholder`` keeps Django on the ordinary VALUES path.
-    """
-
-    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
-        return "%s"

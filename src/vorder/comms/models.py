@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vorder.common.db import BulkJSONField
 from vorder.ledger.models import Contact, Creditor, Customer
 
 
@@ -104,7 +103,7 @@ class Message(models.Model):
     attachments = models.JSONField(
         default=list, blank=True, help_text=_("document paths (MEDIA_ROOT-relative) sent along")
     )
-    context = BulkJSONField(default=dict, help_text=_("the exact data rendered"))
+    context = models.JSONField(default=dict, help_text=_("the exact data rendered"))
     registered = models.BooleanField(default=False)
     attach_pdf = models.BooleanField(
         default=False, help_text=_("email: attach the letter version as PDF (e.g. a 14-day letter)")

@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vorder.common.db import BulkJSONField
 from vorder.ledger.models import Creditor, Customer, Invoice
 
 
@@ -183,7 +182,7 @@ class DunningDecision(models.Model):
     channel = models.CharField(max_length=20, blank=True)
     tone = models.CharField(max_length=10, blank=True)
     template_key = models.CharField(max_length=60, blank=True)
-    items = BulkJSONField(
+    items = models.JSONField(
         default=list, help_text=_("[{invoice_id, number, open, from, to, interest}]")
     )
     currency = models.CharField(max_length=3, default="EUR")
@@ -191,7 +190,7 @@ class DunningDecision(models.Model):
     interest_minor = models.BigIntegerField(default=0)
     costs_minor = models.BigIntegerField(default=0)
     costs_vat_minor = models.BigIntegerField(default=0)
-    reasons = BulkJSONField(default=list, help_text=_("[{code, en, nl}]"))
+    reasons = models.JSONField(default=list, help_text=_("[{code, en, nl}]"))
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DONE)
     manual = models.BooleanField(
         default=False, help_text=_("'send a reminder now' from the customer page")
