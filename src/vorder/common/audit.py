@@ -79,8 +79,10 @@ def audit_record(
     audit_bulk([AuditEntry.build(creditor_id=creditor_id, obj=obj, action=action, changes=changes)])
 
 
-def audit_bulk(entries: Iterable[Any]) -> None:
-    """Write many entries at once; imports of a million invoices audit in bulk too."""
-    from vorder.common.db import insert_objects
+def audit_bulk(entries: Iterable[dict[str, Any]]) -> None:
+    """Write many entries (rows from ``AuditEntry.build``) at once; imports of a million
+    invoices audit in bulk too. Entries written together share one time stamp."""
+    from vorder.common.db import insert_rows
+    from vorder.common.models import AuditEntry
 
-    insert_objects(list(entries))
+    insert_rows(AuditEntry, list(entries))

@@ -178,7 +178,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _audit_create(creditor: Creditor, objs: Sequence[Any], fields: Sequence[str]) -> Iterator[AuditEntry]:  # fmt: skip
+def _audit_create(creditor: Creditor, objs: Sequence[Any], fields: Sequence[str]) -> Iterator[dict[str, Any]]:  # fmt: skip
     for obj in objs:
         yield AuditEntry.build(
             creditor_id=creditor.pk,
@@ -188,7 +188,7 @@ def _audit_create(creditor: Creditor, objs: Sequence[Any], fields: Sequence[str]
         )
 
 
-def _audit_update(creditor: Creditor, changes: Sequence[tuple[Any, dict[str, list[Any]]]]) -> Iterator[AuditEntry]:  # fmt: skip
+def _audit_update(creditor: Creditor, changes: Sequence[tuple[Any, dict[str, list[Any]]]]) -> Iterator[dict[str, Any]]:  # fmt: skip
     for obj, diff in changes:
         yield AuditEntry.build(
             creditor_id=creditor.pk,
@@ -285,21 +285,21 @@ def _audit_batch(
         return
     audit_bulk(
         [
-            AuditEntry(
-                user_id=current_actor()[0],
-                actor=current_actor()[1],
-                creditor_id=creditor.pk,
-                model=model._meta.label_lower,  # type: ignore[attr-defined]
-                object_id=batch.object_id,
-                object_repr=f"{batch.file} #{batch.chunk}: {len(rows)} created"[:200],
-                action=AuditEntry.Action.CREATE,
-                changes={
+            {
+                "user_id": current_actor()[0],
+                "actor": current_actor()[1],
+                "creditor_id": creditor.pk,
+                "model": model._meta.label_lower,  # type: ignore[attr-defined]
+                "object_id": batch.object_id,
+                "object_repr": f"{batch.file} #{batch.chunk}: {len(rows)} created"[:200],
+                "action": AuditEntry.Action.CREATE,
+                "changes": {
                     "created": len(rows),
                     "numbers": [rows[0]["number"], rows[-1]["number"]],
                     "file": batch.file,
                     "sha256": batch.sha256,
                 },
-            )
+            }
         ]
     )
 
