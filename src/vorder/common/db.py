@@ -69,36 +69,44 @@ def key_chunk() -> int:
 def update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Set ``fields`` from ``rows`` of ``(pk, value, value, ...)``, one statement per batch."""
+    """Set ``fields`` from ``rows`` of ``(pk, value, value, ...)``.
+
+    PostgreSQL: one ``UPDATE ... FROM unnest(arrays)`` bound server-side, so 100,000 rows travel
+    as one array per column instead of a statement psycopg must split into 700,000 placeholders.
+    SQLite: ``UPDATE ... FROM (VALUES ...)`` per batch, within its parameter limit.
+    """
     if not rows:
         return
     meta = model._meta
-    table = connection.ops.quote_name(meta.db_table)
-    pk_column = meta.pk.column  # type: ignore[union-attr]
-    columns = [meta.get_field(name).column for name in fields]
-    names = ["k", *(f"c{i}" for i in range(len(columns)))]
-    postgres = connection.vendor == "postgresql"
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk_column = quote(meta.pk.column)  # type: ignore[union-attr]
+    targets = [meta.get_field(name) for name in fields]
+    names = ["k", *(f"c{i}" for i in range(len(targets)))]
+    assignments = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(targets))  # type: ignore[union-attr]
+    if connection.vendor == "postgresql":
+        import psycopg
 
-    def value(i: int) -> str:
-        if not postgres:
-            return f"v.c{i}"
-        # VALUES parameters carry no column type on PostgreSQL; name it (NULLs need it most)
-        field = meta.get_field(fields[i])
-        return f"CAST(v.c{i} AS {field.db_type(connection)})"
-
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(column)} = {value(i)}" for i, column in enumerate(columns)
-    )
+        types = ["bigint", *(str(f.db_type(connection)) for f in targets)]  # type: ignore[union-attr]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE {table}.{pk_column} = v.k"
+        )
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            for start in range(0, len(rows), 100_000):
+                batch = rows[start : start + 100_000]
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+        return
     width = len(names)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             placeholders = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(batch))
-            key = "CAST(v.k AS bigint)" if postgres else "v.k"
             sql = (
                 f"WITH v({', '.join(names)}) AS (VALUES {placeholders}) "
-                f"UPDATE {table} SET {assignments} FROM v "
-                f"WHERE {table}.{connection.ops.quote_name(pk_column)} = {key}"
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk_column} = v.k"
             )
             cursor.execute(sql, [item for row in batch for item in row])
 
@@ -121,7 +129,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     meta = model._meta
     ops = connection.ops
     now = timezone.now()
-    given = [f for f in meta.concrete_fields if not f.primary_key and f.attname in rows[0]]
+    given = [f for f in meta.concrete_fields if f.attname in rows[0]]  # the pk only when given
     rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in rows[0]]
     constants: list[Any] = []
     for f in rest:
@@ -220,9 +228,36 @@ def _copy_type(field: models.Field[Any, Any]) -> str:
 
 
 def insert_objects(objs: Sequence[models.Model]) -> None:
-    """``insert_rows`` for instances built in memory; their pks stay None (no RETURNING)."""
+    """``insert_rows`` for instances built in memory; pks that are None stay None (no RETURNING)."""
     if not objs:
         return
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    with_pk = objs[0].pk is not None
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     insert_rows(model, [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs])
+
+
+def create_objects(objs: Sequence[models.Model]) -> None:
+    """Insert new instances and give them their pks, for callers that need the ids at once.
+
+    PostgreSQL: the ids are taken from the table's sequence first (one query), then the rows go
+    in by ``COPY``; ``bulk_create`` would send one huge ``INSERT ... RETURNING`` that psycopg must
+    assemble and the server parse. SQLite: ``bulk_create``, which returns the ids there too.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=5000)
+        return
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],  # type: ignore[union-attr]
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+    insert_objects(objs)
+    for obj in objs:
+        obj._state.adding = False
