@@ -240,6 +240,7 @@ def _ledger(
 ) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
     from schwifty import IBAN
 
+    from vorder.common.db import insert_objects
     from vorder.domain.references import generate
     from vorder.ledger.models import Creditor, Customer, Invoice
 
@@ -256,7 +257,7 @@ def _ledger(
         rows.append(
             Customer(creditor=creditor, number=f"D{n:06d}", name=name, iban=iban, country="NL")
         )
-    Customer.objects.bulk_create(rows, batch_size=10_000)
+    insert_objects(rows)
     ids = dict(Customer.objects.filter(creditor=creditor).values_list("number", "pk"))
     for person in people:
         person["pk"] = ids[person["number"]]
@@ -284,9 +285,9 @@ def _ledger(
             )  # fmt: skip
         )
         if len(batch) == 20_000:
-            Invoice.objects.bulk_create(batch)
+            insert_objects(batch)
             batch = []
-    Invoice.objects.bulk_create(batch)
+    insert_objects(batch)
     for row in invoices:
         row["reference"] = generate("rf", row["number"])
     return creditor, people, invoices

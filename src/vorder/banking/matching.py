@@ -21,11 +21,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from vorder.banking.models import LineStatus, StatementLine
 from vorder.common.audit import acting_as, audit_bulk
-from vorder.common.db import update_rows
+from vorder.common.db import AnyOf, key_chunk, update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain import matching as scoring
 from vorder.domain.money import Money
@@ -38,7 +38,6 @@ CHUNK = 2000
 MAX_NAME_CANDIDATES = 20
 """Customers compared per payer name, those sharing the rarest words first."""
 SUGGESTIONS = 3
-ALLOCATION_SLICE = 2000  # allocations per call: row locks and IN lists stay within SQLite's limits
 
 
 class ReconciliationError(ValueError):
@@ -128,7 +127,7 @@ def _decide(
     # 1. invoices whose structured reference a line carries
     wanted_refs = {form for keys in refs_by_line.values() for key in keys for form in _forms(key)}
     for chunk in _chunks(sorted(wanted_refs)):
-        for row in _open_items(creditor).filter(payment_reference__in=chunk):
+        for row in _open_items(creditor).filter(AnyOf(F("payment_reference"), chunk)):
             items[row["id"]] = _Item(row)
             by_reference[scoring.reference_key(row["payment_reference"])].append(row["id"])
     # 2. invoices whose number a line's text spells (one pass over the open numbers)
@@ -140,7 +139,7 @@ def _decide(
             if scoring.number_key(number) in wanted_keys
         ]
         for chunk in _chunks(sorted(set(found) - set(items))):
-            for row in _open_items(creditor).filter(pk__in=chunk):
+            for row in _open_items(creditor).filter(AnyOf(F("pk"), chunk)):
                 items[row["id"]] = _Item(row)
         for item in items.values():
             by_number_key[scoring.number_key(item.row["number"])].append(item.row["id"])
@@ -148,11 +147,11 @@ def _decide(
     owners: dict[str, set[int]] = defaultdict(set)
     for chunk in _chunks(sorted(ibans)):
         for iban, customer_id in CustomerBankAccount.objects.filter(
-            creditor=creditor, iban__in=chunk
+            AnyOf(F("iban"), chunk), creditor=creditor
         ).values_list("iban", "customer_id"):
             owners[iban].add(customer_id)
         for iban, customer_id in Customer.objects.filter(
-            creditor=creditor, iban__in=chunk
+            AnyOf(F("iban"), chunk), creditor=creditor
         ).values_list("iban", "pk"):
             owners[scoring.iban_key(iban)].add(customer_id)
     # 4. customers whose name resembles a payer's, for lines from an unknown account without a
@@ -173,10 +172,10 @@ def _decide(
     }
     customer_names: dict[int, str] = {}
     for chunk in _chunks(sorted(recognised)):
-        for row in _open_items(creditor).filter(customer_id__in=chunk):
+        for row in _open_items(creditor).filter(AnyOf(F("customer_id"), chunk)):
             items.setdefault(row["id"], _Item(row))
         customer_names.update(
-            Customer.objects.filter(pk__in=chunk).values_list("pk", "name").iterator()
+            Customer.objects.filter(AnyOf(F("pk"), chunk)).values_list("pk", "name").iterator()
         )
     by_customer: dict[int, list[int]] = defaultdict(list)
     for item in sorted(items.values(), key=lambda i: i.row["id"]):
@@ -254,8 +253,7 @@ def _book(
             on_account.append(Payment(pk=line.payment_id, customer_id=best.customer_id))
         if best.confidence >= scoring.LEARN_THRESHOLD and line.counterparty_iban:
             links.append(_link(line, best.customer_id))
-    for start in range(0, len(requests), ALLOCATION_SLICE):
-        allocations_apply(creditor=creditor, requests=requests[start : start + ALLOCATION_SLICE])
+    allocations_apply(creditor=creditor, requests=requests)
     update_rows(Payment, ["customer_id"], [(p.pk, p.customer_id) for p in on_account])
     customer_bank_accounts_confirm(creditor=creditor, links=links)
     lines = [line for line, _, _ in decided]
@@ -434,8 +432,9 @@ def _name_candidates(
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+    size = key_chunk()
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _suggestion(match: scoring.Match) -> dict[str, Any]:

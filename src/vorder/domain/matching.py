@@ -187,14 +187,35 @@ class _Hypothesis:
 
 
 # -- normalisation ----------------------------------------------------------------------------
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+_WORDS = re.compile(r"[0-9A-Za-z]+")
+_REFERENCE_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"RF\d{2}(?:\s?[0-9A-Z]){1,21}",
+        r"[+*]{3}\s?\d{3}\s?/\s?\d{4}\s?/\s?\d{5}\s?[+*]{3}",
+        r"(?<!\d)\d{16}(?!\d)",
+        r"(?<!\d)\d{12}(?!\d)",
+    )
+)
+
+
 def compact(text: str) -> str:
     """Letters and digits only, upper case: how banks and people differ least."""
-    return re.sub(r"[^0-9A-Za-z]", "", text).upper()
+    if text.isalnum() and text.isascii():
+        return text.upper()
+    return _NOT_ALNUM.sub("", text).upper()
+
+
+def number_key(number: str) -> str:
+    """An invoice number without separators, prefixes ('F-', 'INV') or leading zeros."""
+    if number.isdigit() and number.isascii():  # most numbers: no need for the slow path
+        return number.lstrip("0") or number
+    return _number_key(number)
 
 
 @lru_cache(maxsize=262_144)  # the same numbers and names come back line after line
-def number_key(number: str) -> str:
-    """An invoice number without separators, prefixes ('F-', 'INV') or leading zeros."""
+def _number_key(number: str) -> str:
     key = compact(number)
     stripped = _NUMBER_PREFIXES.sub("", key).lstrip("0")
     return stripped if any(c.isdigit() for c in stripped) else key
@@ -205,7 +226,7 @@ def number_keys_in_text(text: str) -> set[str]:
 
     "Factuur 2024 0153" yields "20240153" among others; the caller looks the keys up.
     """
-    tokens = re.findall(r"[0-9A-Za-z]+", text.upper())
+    tokens = _WORDS.findall(text.upper())
     keys: set[str] = set()
     for start in range(len(tokens)):
         for end in range(start + 1, min(start + 3, len(tokens)) + 1):
@@ -220,15 +241,9 @@ def number_keys_in_text(text: str) -> set[str]:
 def references_in_text(text: str) -> list[tuple[ReferenceStyle, str]]:
     """Structured references typed into the free text ("RF18 5390 0754 7034", "+++…+++")."""
     found: list[tuple[ReferenceStyle, str]] = []
-    patterns = (
-        r"RF\d{2}(?:\s?[0-9A-Z]){1,21}",
-        r"[+*]{3}\s?\d{3}\s?/\s?\d{4}\s?/\s?\d{5}\s?[+*]{3}",
-        r"(?<!\d)\d{16}(?!\d)",
-        r"(?<!\d)\d{12}(?!\d)",
-    )
     upper = text.upper()
-    for pattern in patterns:
-        for candidate in re.findall(pattern, upper):
+    for pattern in _REFERENCE_PATTERNS:
+        for candidate in pattern.findall(upper):
             parts = candidate.split()
             for end in range(len(parts), 0, -1):  # a greedy RF may have swallowed a next word
                 detected = detect("".join(parts[:end]))
@@ -391,17 +406,16 @@ def match_line(
     }
 
     line_refs = _line_references(line)
-    text_keys = number_keys_in_text(f"{line.remittance} {line.structured_reference}")
+    text_keys = _TextKeys(number_keys_in_text(f"{line.remittance} {line.structured_reference}"))
     referenced: dict[int, tuple[Decimal, str]] = {}
+    ref_targets: set[int] = set()
     for item in items:
-        found = _item_named(item, line_refs, text_keys)
+        ref = reference_key(item.payment_reference) if item.payment_reference else ""
+        if ref and ref in line_refs:
+            ref_targets.add(item.invoice_id)
+        found = _item_named(item, ref, line_refs, text_keys)
         if found is not None:
             referenced[item.invoice_id] = found
-    ref_targets = {
-        i.invoice_id
-        for i in items
-        if i.payment_reference and reference_key(i.payment_reference) in line_refs
-    }
 
     hypotheses: list[_Hypothesis] = []
     # 1. Invoices the line names, one by one and (same customer) together.
@@ -557,23 +571,46 @@ _STYLE_WORDS = {
 }
 
 
+class _TextKeys:
+    """The invoice-number keys a line's text spells, with the long ones by length for the typo
+    check (most items are compared with none of them)."""
+
+    __slots__ = ("keys", "long_by_length")
+
+    def __init__(self, keys: set[str]) -> None:
+        self.keys = keys
+        self.long_by_length: dict[int, list[str]] = {}
+        for key in sorted(keys):
+            if len(key) >= 6:
+                self.long_by_length.setdefault(len(key), []).append(key)
+
+    def near(self, key: str) -> list[str]:
+        """The long keys one edit could turn into ``key``, in sorted order."""
+        by_length = self.long_by_length
+        if not by_length:
+            return []
+        near = [*by_length.get(len(key) - 1, ()), *by_length.get(len(key), ()),
+                *by_length.get(len(key) + 1, ())]  # fmt: skip
+        return sorted(near)
+
+
 def _item_named(
-    item: OpenItem, line_refs: dict[str, ReferenceStyle], text_keys: set[str]
+    item: OpenItem, ref: str, line_refs: dict[str, ReferenceStyle], text_keys: _TextKeys
 ) -> tuple[Decimal, str] | None:
-    """How strongly the line names this invoice (reference, number, number with a typo)."""
-    ref = reference_key(item.payment_reference)
+    """How strongly the line names this invoice (reference, number, number with a typo);
+    ``ref`` is the item's reference key."""
     if ref and ref in line_refs:
         words = _STYLE_WORDS[line_refs[ref]]
         return S_REFERENCE, f"{words} {item.payment_reference} → invoice {item.number}"
     key = number_key(item.number)
-    if key in text_keys:
+    if key in text_keys.keys:
         strength = (
             S_NUMBER_LONG if len(key) >= 6 else S_NUMBER_MEDIUM if len(key) >= 4 else S_NUMBER_SHORT
         )
         return strength, f"invoice number {item.number} in the text"
     if len(key) >= 6:
-        for text_key in sorted(text_keys):
-            if len(text_key) >= 6 and within_one_edit(key, text_key):
+        for text_key in text_keys.near(key):
+            if within_one_edit(key, text_key):
                 return S_NUMBER_TYPO, f"'{text_key}' in the text is invoice {item.number} but one"
     return None
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import F
 
 from vorder.common.audit import audit_bulk
+from vorder.common.db import AnyOf, create_objects, key_chunk
 from vorder.common.models import AuditEntry
 from vorder.ledger.models import Creditor, CustomerBankAccount
 from vorder.ledger.records import normalise_iban
@@ -37,11 +39,14 @@ def customer_bank_accounts_confirm(
         wanted[(iban, link.customer_id)] = link
     if not wanted:
         return []
-    known = set(
-        CustomerBankAccount.objects.filter(
-            creditor=creditor, iban__in={iban for iban, _ in wanted}
-        ).values_list("iban", "customer_id")
-    )
+    ibans = sorted({iban for iban, _ in wanted})
+    known: set[tuple[str, int]] = set()
+    for start in range(0, len(ibans), key_chunk()):
+        known.update(
+            CustomerBankAccount.objects.filter(
+                AnyOf(F("iban"), ibans[start : start + key_chunk()]), creditor=creditor
+            ).values_list("iban", "customer_id")
+        )
     new = [
         CustomerBankAccount(
             creditor=creditor,
@@ -54,11 +59,7 @@ def customer_bank_accounts_confirm(
         for (iban, customer_id), link in wanted.items()
         if (iban, customer_id) not in known
     ]
-    created = CustomerBankAccount.objects.bulk_create(new, batch_size=2000)
-    if created and created[0].pk is None:
-        created = list(
-            CustomerBankAccount.objects.filter(creditor=creditor, iban__in=[a.iban for a in new])
-        )
+    create_objects(new)
     audit_bulk(
         AuditEntry.build(
             creditor_id=creditor.pk,
@@ -66,6 +67,6 @@ def customer_bank_accounts_confirm(
             action=AuditEntry.Action.CREATE,
             changes={"iban": [None, account.iban], "source": [None, account.source]},
         )  # fmt: skip
-        for account in created
+        for account in new
     )
-    return created
+    return new
