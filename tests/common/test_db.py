@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db.models import F
 
 from tests.factories import CustomerFactory
-from vorder.common.db import AnyOf, array_literal
+from vorder.common.db import COPY_FROM, AnyOf, array_literal, create_objects, update_rows
 from vorder.ledger.models import Customer
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +38,30 @@ def test_an_array_literal_quotes_what_postgresql_would_misread():
     assert array_literal(['a"b', "c\\d", "e,f"]) == '{"a\\"b","c\\\\d","e,f"}'
     with pytest.raises(TypeError):
         array_literal([None])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 1], ids=["values", "copy"])
+def test_update_rows_sets_text_json_nulls_and_booleans_on_every_row(creditor, count):
+    customers = [
+        Customer(creditor=creditor, number=f"D{n:05d}", name=f"Klant {n}") for n in range(count)
+    ]
+    create_objects(customers)
+    assert all(c.pk for c in customers)
+    assert Customer.objects.filter(creditor=creditor).count() == count
+
+    update_rows(
+        Customer,
+        ["name", "tags", "payment_term_days", "on_hold"],
+        [
+            (c.pk, f'Bakkerij "{n}" ; é', json.dumps(["vip", n]), None if n % 2 else n, n == 1)
+            for n, c in enumerate(customers)
+        ],
+    )
+
+    rows = {c.number: c for c in Customer.objects.filter(creditor=creditor)}
+    for n in (0, 1, count - 1):
+        row = rows[f"D{n:05d}"]
+        assert row.name == f'Bakkerij "{n}" ; é'
+        assert row.tags == ["vip", n]
+        assert row.payment_term_days == (None if n % 2 else n)
+        assert row.on_hold is (n == 1)

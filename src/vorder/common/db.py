@@ -10,12 +10,13 @@ rows that costs milliseconds a row in Python. ``update_rows`` sends one
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Lookup
 from django.utils import timezone
 
@@ -69,11 +70,12 @@ def key_chunk() -> int:
 def update_rows(
     model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Set ``fields`` from ``rows`` of ``(pk, value, value, ...)``.
+    """Set ``fields`` from ``rows`` of ``(pk, value, value, ...)``; JSON values as JSON text.
 
-    PostgreSQL: one ``UPDATE ... FROM unnest(arrays)`` bound server-side, so 100,000 rows travel
-    as one array per column instead of a statement psycopg must split into 700,000 placeholders.
-    SQLite: ``UPDATE ... FROM (VALUES ...)`` per batch, within its parameter limit.
+    PostgreSQL: the rows go by binary ``COPY`` into a temporary table, then one ``UPDATE ...
+    FROM`` it: a 100,000-row ``VALUES`` statement made psycopg split 700,000 placeholders in
+    Python, and binding arrays instead still dumped every element in Python. SQLite:
+    ``UPDATE ... FROM (VALUES ...)`` per batch, within its parameter limit.
     """
     if not rows:
         return
@@ -82,23 +84,17 @@ def update_rows(
     table = quote(meta.db_table)
     pk_column = quote(meta.pk.column)  # type: ignore[union-attr]
     targets = [meta.get_field(name) for name in fields]
-    names = ["k", *(f"c{i}" for i in range(len(targets)))]
-    assignments = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(targets))  # type: ignore[union-attr]
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        types = ["bigint", *(str(f.db_type(connection)) for f in targets)]  # type: ignore[union-attr]
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        sql = (
-            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
-            f"WHERE {table}.{pk_column} = v.k"
-        )
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
-            for start in range(0, len(rows), 100_000):
-                batch = rows[start : start + 100_000]
-                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+    postgres = connection.vendor == "postgresql"
+    if postgres and len(rows) >= COPY_FROM:
+        _update_rows_copy(table, pk_column, targets, rows)
         return
+    names = ["k", *(f"c{i}" for i in range(len(targets)))]
+    # VALUES parameters carry no column type on PostgreSQL: name it (NULLs need it most)
+    values = [f"CAST(v.c{i} AS {_sql_type(f)})" if postgres else f"v.c{i}" for i, f in enumerate(targets)]  # fmt: skip
+    assignments = ", ".join(
+        f"{quote(f.column)} = {v}" for f, v in zip(targets, values, strict=True)
+    )  # type: ignore[union-attr]
+    key = "CAST(v.k AS bigint)" if postgres else "v.k"
     width = len(names)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
@@ -106,9 +102,50 @@ def update_rows(
             placeholders = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(batch))
             sql = (
                 f"WITH v({', '.join(names)}) AS (VALUES {placeholders}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk_column} = v.k"
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{pk_column} = {key}"
             )
             cursor.execute(sql, [item for row in batch for item in row])
+
+
+COPY_FROM = 1000
+"""Rows from which ``update_rows`` goes through a temporary table on PostgreSQL."""
+_scratch = itertools.count(1)
+
+
+def _sql_type(field: Any) -> str:
+    return str(field.db_type(connection))
+
+
+@transaction.atomic
+def _update_rows_copy(
+    table: str, pk_column: str, targets: Sequence[Any], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    quote = connection.ops.quote_name
+    scratch = quote(f"vorder_update_{next(_scratch)}")
+    # JSON arrives as text and is cast once on the server (a binary jsonb COPY would take a str
+    # for a JSON string literal).
+    types = ["bigint", *("text" if _copy_type(f) in _JSON else _copy_type(f) for f in targets)]
+    values = [
+        f"v.c{i}::{_copy_type(f)}" if _copy_type(f) in _JSON else f"v.c{i}"
+        for i, f in enumerate(targets)
+    ]
+    columns = ", ".join(["k bigint", *(f"c{i} {t}" for i, t in enumerate(types[1:]))])
+    assignments = ", ".join(
+        f"{quote(f.column)} = {v}" for f, v in zip(targets, values, strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ({columns})")
+        with cursor.cursor.copy(f"COPY {scratch} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM {scratch} AS v WHERE {table}.{pk_column} = v.k"
+        )
+        cursor.execute(f"DROP TABLE {scratch}")
+
+
+_JSON = frozenset({"jsonb", "json"})
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Callable
 from enum import StrEnum
+from functools import lru_cache
 from operator import mul
 
 from stdnum import iso11649
@@ -173,6 +174,7 @@ def generator(style: ReferenceStyle | str) -> Callable[[str], str]:
     return rf_generate
 
 
+@lru_cache(maxsize=262_144)  # a bank import asks for each line's reference two or three times
 def detect(reference: str) -> tuple[ReferenceStyle, str] | None:
     """Recognise a structured reference of any style; None when it is free text."""
     text = reference.strip()
