@@ -17,7 +17,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("VORDER_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = os.environ.get("VORDER_DEBUG", "1") == "1"
+# Off unless asked for (``make run`` asks, for the laptop demo): debug mode shows internals on
+# error pages and logs every query, which also makes bulk commands slow (on SQLite each logged
+# statement is quoted by a second query).
+DEBUG = os.environ.get("VORDER_DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("VORDER_SECRET_KEY", "")
 if not SECRET_KEY:
     # A per-installation key, generated once and kept beside the data, so a laptop install

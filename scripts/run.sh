@@ -4,6 +4,8 @@ set -euo pipefail
 BIN=${VORDER_BIN:-.venv/bin}
 HOST=${VORDER_HOST:-127.0.0.1}
 PORT=${VORDER_PORT:-8000}
+# The laptop demo runs in debug mode (detailed error pages, static files from runserver).
+export VORDER_DEBUG=${VORDER_DEBUG:-1}
 
 "$BIN/vorder" migrate --noinput -v 0
 "$BIN/vorder" demo-data --if-empty
