@@ -259,7 +259,12 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["creditor", "status", "due_date"], name="invoice_open_by_due"),
-            models.Index(fields=["customer", "paid_on"], name="invoice_paid_history"),
+            # paid invoices only: an import of open invoices then skips this index altogether
+            models.Index(
+                fields=["customer", "paid_on"],
+                name="invoice_paid_history",
+                condition=Q(paid_on__isnull=False),
+            ),
             # the worklist's overdue totals per customer, read from the index alone
             # (on PostgreSQL the aging report reads it alone too, thanks to the included columns)
             models.Index(
