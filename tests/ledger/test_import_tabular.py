@@ -345,3 +345,52 @@ def test_a_consumer_that_stops_early_stops_the_reader():
             break
     assert not any(t.name == "import-reader" for t in threading.enumerate())
     assert len(produced) <= 6  # the reader stops a step or two ahead, not at the end
+
+
+def test_a_big_invoice_file_reads_the_customers_once_and_still_applies_each_payment_term(
+    customer, tmp_path, monkeypatch
+):
+    from tests.factories import CustomerFactory
+    from vorder.ledger.imports import runner
+
+    monkeypatch.setattr(runner, "CHUNK_ROWS", 4)
+    slow = CustomerFactory(creditor=customer.creditor, number="D20002", payment_term_days=60)
+    rows = [f"F{n},{'D20002' if n % 2 else 'D10001'},2024-03-01,10.00\n" for n in range(1, 12)]
+    rows[9] = "F10,D99999,2024-03-01,10.00\n"  # the third chunk names a customer we do not have
+    path = write(tmp_path, "i.csv", "number,customer,issue_date,gross\n" + "".join(rows))
+
+    report = import_table(creditor=customer.creditor, kind="invoices", path=path)
+    assert problems(report) == [(11, "customer")]
+
+    rows[9] = "F10,D10001,2024-03-01,10.00\n"
+    path.write_text("number,customer,issue_date,gross\n" + "".join(rows))
+    assert import_table(creditor=customer.creditor, kind="invoices", path=path).created == 11
+    due = dict(Invoice.objects.values_list("number", "due_date"))
+    assert due["F3"] == dt.date(2024, 3, 1) + dt.timedelta(days=60)
+    assert Invoice.objects.get(number="F3").customer_id == slow.pk
+    assert Invoice.objects.get(number="F10").customer_id == customer.pk
+    assert due["F10"] == dt.date(2024, 3, 1) + dt.timedelta(
+        days=customer.creditor.default_payment_term_days
+        if customer.payment_term_days is None
+        else customer.payment_term_days
+    )
+
+
+def test_an_imported_invoice_without_a_reference_gets_one_and_keeps_it_when_imported_again(
+    customer, tmp_path
+):
+    from vorder.domain.references import generate
+
+    header = "number,customer,issue_date,gross,payment_reference\n"
+    path = write(tmp_path, "i.csv", header + "F1,D10001,2024-03-01,10.00,\nF2,D10001,2024-03-01,oops,\n")  # fmt: skip
+    assert problems(import_table(creditor=customer.creditor, kind="invoices", path=path)) == [(3, "gross")]  # fmt: skip
+
+    path.write_text(header + "F1,D10001,2024-03-01,10.00,\nF2,D10001,2024-03-01,20.00,\n")
+    import_table(creditor=customer.creditor, kind="invoices", path=path)
+    style = customer.creditor.reference_style
+    assert Invoice.objects.get(number="F1").payment_reference == generate(style, "F1")
+
+    Invoice.objects.filter(number="F2").update(payment_reference="RF18539007547034")
+    path.write_text(header + "F1,D10001,2024-03-01,10.00,\nF2,D10001,2024-03-01,25.00,\n")
+    assert import_table(creditor=customer.creditor, kind="invoices", path=path).updated == 1
+    assert Invoice.objects.get(number="F2").payment_reference == "RF18539007547034"

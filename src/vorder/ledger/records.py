@@ -17,7 +17,7 @@ invoice's amount still above what is allocated?) belong to the upsert services, 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -104,6 +104,9 @@ class InvoiceRecord:
     order_reference: str = ""
     instalments: tuple[tuple[date, Decimal], ...] = ()
     fields: frozenset[str] = frozenset()
+    # The creditor-style reference a new invoice gets when the row has none, made while the
+    # file is read (an import reads in a thread beside the writes); never overwrites a stored one.
+    generated_reference: str = ""
 
     def minor(self, amount: Decimal) -> int:
         return int(amount.scaleb(exponent(self.currency)))
@@ -659,6 +662,7 @@ def parse_invoice(
     *,
     decimal_separator: str | None = None,
     default_currency: str = "EUR",
+    reference_for: Callable[[str], str] | None = None,
 ) -> InvoiceRecord:
     r = _Reader(row, decimal_separator)
     number = r.text("number", required=True, max_length=40)
@@ -676,7 +680,11 @@ def parse_invoice(
             r.fail("instalments", f"the parts add up to {total}, not to the invoice total {gross}")
         if issue_date and instalments[0][0] < issue_date:
             r.fail("instalments", "a part falls due before the issue date")
-    record = InvoiceRecord(
+    reference = _reference(r, "payment_reference")
+    description = r.text("description", max_length=300)
+    order_reference = r.text("order_reference", max_length=100)
+    _finish(r)
+    return InvoiceRecord(
         number=number,
         customer=customer,
         issue_date=issue_date or date.min,
@@ -685,14 +693,13 @@ def parse_invoice(
         net=net,
         vat=vat,
         gross=gross,
-        payment_reference=_reference(r, "payment_reference"),
-        description=r.text("description", max_length=300),
-        order_reference=r.text("order_reference", max_length=100),
+        payment_reference=reference,
+        description=description,
+        order_reference=order_reference,
         instalments=instalments,
         fields=_fields(row),
+        generated_reference=reference_for(number) if reference_for and not reference else "",
     )
-    _finish(r)
-    return record
 
 
 def parse_credit_note(
@@ -791,7 +798,9 @@ class InvoiceRowReader:
         *,
         decimal_separator: str | None = None,
         default_currency: str = "EUR",
+        reference_for: Callable[[str], str] | None = None,
     ) -> None:
+        self._reference_for = reference_for
         index = {name: i for i, name in enumerate(columns) if name}
         self.fields = frozenset(index)
         self.width = len(columns)
@@ -947,4 +956,7 @@ class InvoiceRowReader:
             description=texts[1],
             order_reference=texts[2],
             fields=self.fields,
+            generated_reference=(
+                self._reference_for(number) if self._reference_for and not reference else ""
+            ),
         )

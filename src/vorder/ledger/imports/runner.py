@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import connection, transaction
 
+from vorder.domain.references import generator
 from vorder.ledger.imports.tabular import Table, UnreadableFile, read_table
 from vorder.ledger.imports.ubl import UblError, parse_ubl_file
 from vorder.ledger.models import CreditNote, Creditor, Customer, Invoice
@@ -41,6 +42,7 @@ from vorder.ledger.services.upserts import (
     UpsertError,
     UpsertResult,
     credit_notes_upsert,
+    customers_by_number,
     customers_upsert,
     document_attach,
     invoices_upsert,
@@ -103,13 +105,21 @@ def _parser(kind: str, creditor: Creditor, table: Table) -> Callable[[list[objec
         )
     if kind == "invoices":
         # The fast reader takes the rows it is sure of; parse_invoice reads (and explains) the rest.
+        # Both make the reference a new invoice would get here, in the reading thread.
+        reference_for = generator(creditor.reference_style)
         fast = InvoiceRowReader(
-            table.columns, decimal_separator=separator, default_currency=currency
+            table.columns,
+            decimal_separator=separator,
+            default_currency=currency,
+            reference_for=reference_for,
         )
 
         def invoice(cells: list[object]) -> Any:
             return fast(cells) or parse_invoice(
-                mapping(cells), decimal_separator=separator, default_currency=currency
+                mapping(cells),
+                decimal_separator=separator,
+                default_currency=currency,
+                reference_for=reference_for,
             )
 
         return invoice
@@ -201,13 +211,18 @@ def import_table(
     try:
         with _bulk_session(), transaction.atomic():
             new_only = kind in _BATCH_AUDITED and not _has_rows(kind, creditor)
+            customers = None
             # rows are read and checked in a thread while the chunk before is written
             chunks = _read_ahead(_chunks(table.cells(), parse, errors))
             for chunk, (rows, records, last_row) in enumerate(chunks, start=1):
                 if records and (partial or not errors):
                     extra: dict[str, Any] = {}
+                    if kind == "invoices" and customers is None and len(records) == CHUNK_ROWS:
+                        customers = customers_by_number(creditor)  # a big file: read them once
                     if kind in _BATCH_AUDITED:
-                        extra["batch"] = ImportBatch(Path(label).name, digest, chunk, new_only)
+                        extra["batch"] = ImportBatch(
+                            Path(label).name, digest, chunk, new_only, customers
+                        )
                     _upsert_chunk(upsert, creditor, rows, records, report, errors, partial, extra)
                 if on_progress:
                     on_progress(max(last_row - 1, 0), table.total_rows)

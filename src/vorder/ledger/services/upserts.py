@@ -23,7 +23,7 @@ Money rules that live here because they need the stored state:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -109,6 +109,10 @@ class ImportBatch:
     # The creditor had no rows of the kind when the file started, and the file repeats no
     # number (the runner refuses that): no row of it can exist, so nothing is looked up.
     new_only: bool = False
+    # The creditor's customers by number (id, payment term), read once for a big file of
+    # invoices: a chunk of 20,000 invoices names most customers, and looking them up per chunk
+    # cost more than reading them all once (SQLite: a quarter of the import).
+    customers: Mapping[str, tuple[int, int | None]] | None = None
 
     @property
     def object_id(self) -> str:
@@ -154,6 +158,16 @@ def _existing(model: type, creditor: Creditor, numbers: Iterable[str], fields: S
         ):
             found[row["number"]] = row
     return found
+
+
+def customers_by_number(creditor: Creditor) -> dict[str, tuple[int, int | None]]:
+    """Every customer of the creditor: number → (id, payment term override)."""
+    return {
+        number: (pk, term)
+        for pk, number, term in Customer.objects.filter(creditor=creditor)
+        .values_list("id", "number", "payment_term_days")
+        .iterator(chunk_size=20_000)
+    }
 
 
 def _customers(creditor: Creditor, numbers: Iterable[str]) -> dict[str, tuple[int, int | None]]:
@@ -459,7 +473,11 @@ def invoices_upsert(
     With ``batch`` (a file import) the invoices created are audited as one entry for the batch.
     """
     errors = _duplicates(records, "invoice")
-    customers = _customers(creditor, (r.customer for r in records))
+    customers = (
+        batch.customers
+        if batch is not None and batch.customers is not None
+        else _customers(creditor, (r.customer for r in records))
+    )
     existing = (
         {}
         if batch is not None and batch.new_only
@@ -511,7 +529,9 @@ def invoices_upsert(
                     "vat_minor": minor(record.vat),
                     "gross_minor": gross,
                     "open_minor": gross,
-                    "payment_reference": record.payment_reference or reference_for(record.number),
+                    "payment_reference": record.payment_reference
+                    or record.generated_reference
+                    or reference_for(record.number),
                     "status": Invoice.Status.OPEN,
                     "has_instalments": bool(schedule),
                     "description": record.description,
