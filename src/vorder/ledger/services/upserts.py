@@ -497,13 +497,16 @@ def invoices_upsert(
     unchanged = 0
     reference_for = generator(creditor.reference_style)
     creditor_id = creditor.pk
+    places_of: dict[str, int] = {}
     for i, record in enumerate(records):
         customer = customers.get(record.customer)
         if customer is None:
             errors.append(RowError(i, "customer", f"unknown customer '{record.customer}'"))
             continue
         customer_id, term = customer
-        places = exponent(record.currency)
+        places = places_of.get(record.currency)
+        if places is None:
+            places = places_of[record.currency] = exponent(record.currency)
 
         def minor(amount: Decimal, places: int = places) -> int:
             return int(amount.scaleb(places))  # the same as InvoiceRecord.minor
