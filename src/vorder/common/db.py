@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from datetime import date
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -163,11 +163,23 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     """
     if not rows:
         return
+    given = [f for f in model._meta.concrete_fields if f.attname in rows[0]]  # pk only if given
+    getter = itemgetter(*(f.attname for f in given))
+    if len(given) == 1:
+        _insert_values(model, given, [(getter(row),) for row in rows])
+    else:
+        _insert_values(model, given, [getter(row) for row in rows])
+
+
+def _insert_values(
+    model: type[models.Model], given: Sequence[Any], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """``insert_rows`` for rows as tuples of the ``given`` fields' values."""
     meta = model._meta
     ops = connection.ops
     now = timezone.now()
-    given = [f for f in meta.concrete_fields if f.attname in rows[0]]  # the pk only when given
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in rows[0]]
+    names = {f.attname for f in given}
+    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in names]
     constants: list[Any] = []
     for f in rest:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
@@ -179,12 +191,16 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     sample: Any = date(2000, 1, 1)
     # PostgreSQL takes date objects as they are; SQLite wants ISO text.
     dates_as_is = ops.adapt_datefield_value(sample) is sample
+    postgres = connection.vendor == "postgresql"
     preps: list[tuple[int, Any]] = []
     for i, f in enumerate(given):
         internal = f.get_internal_type()
         if internal == "DateField" and not dates_as_is:
             preps.append((i, ops.adapt_datefield_value))
-        elif internal in ("DateTimeField", "JSONField", "DecimalField", "FileField"):
+        elif internal in ("DecimalField", "FileField") or (
+            # psycopg's binary COPY takes JSON values and aware date-times as they are
+            internal in ("DateTimeField", "JSONField") and not postgres
+        ):
             preps.append((i, lambda v, f=f: f.get_db_prep_save(v, connection)))
     quote = ops.quote_name
     columns = ", ".join(quote(f.column) for f in (*given, *rest))
@@ -192,23 +208,18 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         f"INSERT INTO {quote(meta.db_table)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * (len(given) + len(rest)))})"
     )
-    getter = itemgetter(*(f.attname for f in given))
     tail = tuple(constants)
-    single = len(given) == 1
 
-    def prepared(chunk: Sequence[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    def prepared(chunk: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         for row in chunk:
-            values = getter(row)
-            if single:
-                values = (values,)
             if preps:
-                values = list(values)
+                prepped = list(row)
                 for i, prep in preps:
-                    if values[i] is not None:
-                        values[i] = prep(values[i])
-                yield (*values, *tail)
+                    if prepped[i] is not None:
+                        prepped[i] = prep(prepped[i])
+                yield (*prepped, *tail)
             else:
-                yield values + tail
+                yield row + tail
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -217,11 +228,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
             with cursor.cursor.copy(copy_sql) as copy:
                 copy.set_types([_copy_type(f) for f in (*given, *rest)])
-                for values in prepared(rows):
-                    copy.write_row(values)
+                for row in prepared(values):
+                    copy.write_row(row)
             return
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, list(prepared(rows[start : start + 5000])))
+        for start in range(0, len(values), 5000):
+            cursor.executemany(sql, list(prepared(values[start : start + 5000])))
 
 
 def execute_rows(sql: str, types: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -270,8 +281,30 @@ def insert_objects(objs: Sequence[models.Model]) -> None:
         return
     model = type(objs[0])
     with_pk = objs[0].pk is not None
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    insert_rows(model, [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs])
+    # auto_now(_add) fields are left to _insert_values (one time stamp for the call); other
+    # fields with their own pre_save (files) keep it; the rest are read straight off the objects
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if (with_pk or not f.primary_key)
+        and not getattr(f, "auto_now", False)
+        and not getattr(f, "auto_now_add", False)
+    ]
+    plain = (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
+    special = [i for i, f in enumerate(fields) if type(f).pre_save not in plain]
+    getter = attrgetter(*(f.attname for f in fields))
+    values = [getter(obj) for obj in objs]
+    if len(fields) == 1:
+        values = [(value,) for value in values]
+    if special:
+        values = [
+            tuple(
+                fields[i].pre_save(obj, True) if i in special else value
+                for i, value in enumerate(row)
+            )
+            for obj, row in zip(objs, values, strict=True)
+        ]
+    _insert_values(model, fields, values)
 
 
 def create_objects(objs: Sequence[models.Model]) -> None:
