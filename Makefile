@@ -42,12 +42,13 @@ format: install
 	$(BIN)/ruff format .
 
 ## Import + aging (bench/run.py), aging + the dunning run, the worklist and customer page,
-## all over a million invoices.
-## Other benchmarks: bench/README.md (matching, letters, law).
+## all over a million invoices, and a bank statement of 100,000 lines matched against them.
+## Other benchmarks: bench/README.md (letters, law).
 bench: install
 	$(BIN)/python bench/run.py || true
 	$(BIN)/python bench/bench_portfolio.py --db both
 	$(BIN)/python bench/bench_workspace.py
+	$(BIN)/python bench/bench_matching.py
 
 ## Debian's chromium for the browser tests (never `playwright install`: it downloads).
 browser:
