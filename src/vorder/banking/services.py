@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, ProtectedError, Q
+from django.db.models import ProtectedError, Q
 
 from vorder.banking.models import (
     BankAccount,
@@ -48,7 +48,7 @@ from vorder.banking.parsers import (
 )
 from vorder.banking.parsers.base import fingerprint, normalise_account, to_minor
 from vorder.common.audit import audit_bulk, current_actor
-from vorder.common.db import AnyOf, insert_objects, key_chunk
+from vorder.common.db import create_objects, insert_objects
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money
 from vorder.ledger.models import Allocation, Creditor, Payment
@@ -486,7 +486,7 @@ class _Booking:
             return
         payments = [
             Payment(
-                creditor=self.creditor,
+                creditor_id=self.creditor.pk,
                 number=payment_number(line.dedup_key),
                 date=line.value_date or line.booking_date,
                 currency=line.currency,
@@ -499,18 +499,7 @@ class _Booking:
             )
             for line in lines
         ]
-        insert_objects(payments)  # COPY on PostgreSQL; the ids are read back by number
-        numbers = [p.number for p in payments]
-        by_number: dict[str, int] = {}
-        for start in range(0, len(numbers), key_chunk()):
-            by_number.update(
-                Payment.objects.filter(
-                    AnyOf(F("number"), numbers[start : start + key_chunk()]),
-                    creditor=self.creditor,
-                ).values_list("number", "pk")
-            )
-        for payment in payments:
-            payment.pk = by_number[payment.number]
+        create_objects(payments)  # COPY on PostgreSQL, with ids taken from the sequence
         for line, payment in zip(lines, payments, strict=True):
             line.payment_id = payment.pk
 
