@@ -423,10 +423,10 @@ class _Booking:
                 charges = None
         status, explanation = self._classify(parsed, minor)
         notes = " ".join(parsed.notes)
-        return StatementLine(
-            creditor=self.creditor,
-            account=stored.account,
-            statement=stored,
+        return StatementLine(  # ids, not instances: a related-object assignment costs more
+            creditor_id=self.creditor.pk,
+            account_id=stored.account_id,
+            statement_id=stored.pk,
             sequence=sequence,
             booking_date=parsed.booking_date,
             value_date=parsed.value_date,

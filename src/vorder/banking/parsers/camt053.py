@@ -65,10 +65,28 @@ class _Node:
 
     __slots__ = ("element", "paths")
 
-    def __init__(self, element: etree._Element) -> None:
+    def __init__(
+        self, element: etree._Element, paths: dict[str, list[etree._Element]] | None = None
+    ) -> None:
         self.element = element
-        self.paths: dict[str, list[etree._Element]] = {}
-        self._walk(element, "")
+        self.paths: dict[str, list[etree._Element]] = {} if paths is None else paths
+        if paths is None:
+            self._walk(element, "")
+
+    def children(self, path: str) -> list[_Node]:
+        """The elements at ``path`` as nodes; the only one is indexed from this node's own
+        index (an entry's single transaction is not walked a second time)."""
+        found = self.paths.get(path, [])
+        if len(found) != 1:
+            return [_Node(element) for element in found]
+        prefix = path + "/"
+        cut = len(prefix)
+        return [
+            _Node(
+                found[0],
+                {key[cut:]: value for key, value in self.paths.items() if key.startswith(prefix)},
+            )
+        ]
 
     def _walk(self, element: etree._Element, prefix: str) -> None:
         for child in element:
@@ -302,7 +320,7 @@ def _entry_lines(
     entry_ref = _first(entry, "AcctSvcrRef", "NtryRef")
     code = _transaction_code(entry)
     charges = _charges(entry.find("Chrgs"))
-    details = [_Node(tx) for tx in entry.findall("NtryDtls/TxDtls")]
+    details = entry.children("NtryDtls/TxDtls")
     batch = entry.find("NtryDtls/Btch")
     batch_count = _int(_text(batch, "NbOfTxs")) or (len(details) if len(details) > 1 else None)
     batch_ref = _first(batch, "PmtInfId", "MsgId") if batch is not None else ""

@@ -145,7 +145,7 @@ def allocations_apply(
 
     allocations = [
         Allocation(
-            creditor=creditor,
+            creditor_id=creditor.pk,
             invoice_id=r.invoice_id,
             charge_id=r.charge_id,
             payment_id=r.payment_id,

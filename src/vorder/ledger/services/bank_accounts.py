@@ -49,7 +49,7 @@ def customer_bank_accounts_confirm(
         )
     new = [
         CustomerBankAccount(
-            creditor=creditor,
+            creditor_id=creditor.pk,
             customer_id=customer_id,
             iban=iban,
             holder_name=link.holder_name[:200],
