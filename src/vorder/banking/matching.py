@@ -25,7 +25,7 @@ from django.db.models import F, Q, QuerySet
 
 from vorder.banking.models import LineStatus, StatementLine
 from vorder.common.audit import acting_as, audit_bulk
-from vorder.common.db import AnyOf, key_chunk, update_rows
+from vorder.common.db import AnyOf, create_objects, key_chunk, update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain import matching as scoring
 from vorder.domain.money import Money
@@ -33,8 +33,6 @@ from vorder.ledger.models import Creditor, Customer, CustomerBankAccount, Invoic
 from vorder.ledger.services.allocations import AllocationRequest, allocations_apply
 from vorder.ledger.services.bank_accounts import BankAccountLink, customer_bank_accounts_confirm
 
-CHUNK = 2000
-"""Size of IN lists: SQLite allows a limited number of query parameters."""
 MAX_NAME_CANDIDATES = 20
 """Customers compared per payer name, those sharing the rarest words first."""
 SUGGESTIONS = 3
@@ -302,15 +300,7 @@ def _payments_ensure(creditor: Creditor, lines: Sequence[StatementLine]) -> None
         )
         for line in missing
     ]
-    Payment.objects.bulk_create(payments, batch_size=CHUNK)
-    if payments and payments[0].pk is None:  # backends that return no keys
-        by_number = dict(
-            Payment.objects.filter(
-                creditor=creditor, number__in=[p.number for p in payments]
-            ).values_list("number", "pk")
-        )
-        for payment in payments:
-            payment.pk = by_number[payment.number]
+    create_objects(payments)
     for line, payment in zip(missing, payments, strict=True):
         line.payment_id = payment.pk
 

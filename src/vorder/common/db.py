@@ -5,7 +5,8 @@ plain rows by ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) instead.
 
 ``bulk_update`` builds one ``CASE WHEN id = ... THEN ...`` per field and row; for thousands of
 rows that costs milliseconds a row in Python. ``update_rows`` sends one
-``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` statement per batch instead.
+``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` statement per batch instead, and on PostgreSQL
+from ``COPY_FROM`` rows on it copies them into a temporary table and updates from that.
 """
 
 from __future__ import annotations
