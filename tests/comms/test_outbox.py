@@ -7,6 +7,7 @@ import smtplib
 import threading
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 
 from tests.comms.conftest import AS_OF
@@ -24,6 +25,14 @@ from vorder.comms.services import (
 )
 
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _queued_before_now():
+    """Messages are queued (wall clock) an hour before the dispatcher runs at ``NOW``, whatever
+    today's date is: a delivery history read in time order must start with 'queued'."""
+    with time_machine.travel(NOW - dt.timedelta(hours=1), tick=True):
+        yield
 
 
 def outgoing(ledger, *, key="run-2026-11-22:D10001", channel="email", template="reminder", **extra):
