@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 from django.db.models import F
 
-from tests.factories import CustomerFactory
-from vorder.common.db import COPY_FROM, AnyOf, array_literal, create_objects, update_rows
-from vorder.ledger.models import Customer
+from tests.factories import CreditorFactory, CustomerFactory
+from vorder.common.bulk import bulk_work
+from vorder.common.db import (
+    COPY_FROM,
+    AnyOf,
+    array_literal,
+    create_objects,
+    reserve_ids,
+    update_rows,
+)
+from vorder.ledger.models import Creditor, Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +74,56 @@ def test_update_rows_sets_text_json_nulls_and_booleans_on_every_row(creditor, co
         assert row.tags == ["vip", n]
         assert row.payment_term_days == (None if n % 2 else n)
         assert row.on_hold is (n == 1)
+
+
+def test_any_of_takes_more_keys_than_a_statement_has_parameters(creditor):
+    """SQLite allows 32,766 parameters a statement: the keys travel as one JSON array there."""
+    ids = [CustomerFactory(creditor=creditor).pk for _ in range(2)]
+    many = [*range(10_000_000, 10_040_000), *ids]
+    assert set(Customer.objects.filter(AnyOf(F("id"), many)).values_list("id", flat=True)) == set(
+        ids
+    )
+    with pytest.raises(TypeError):
+        list(Customer.objects.filter(AnyOf(F("id"), [1.5])))  # type: ignore[list-item]
+
+
+def test_reserved_ids_are_new_consecutive_and_never_given_twice(creditor):
+    existing = CustomerFactory(creditor=creditor).pk
+    first = reserve_ids(Customer, 3)
+    second = reserve_ids(Customer, 2)
+    assert len(set(first + second)) == 5
+    assert min(first) > existing
+    assert first == list(range(first[0], first[0] + 3))
+    assert min(second) > max(first)
+    assert reserve_ids(Customer, 0) == []
+    later = CustomerFactory(creditor=creditor).pk  # the database's own numbering skips them
+    assert later > max(second)
+    Customer(pk=first[1], creditor=creditor, number="D-reserved", name="Gereserveerd").save(
+        force_insert=True
+    )
+    assert Customer.objects.get(pk=first[1]).number == "D-reserved"
+
+
+def test_ids_reserved_in_an_empty_table_are_not_given_again(db):
+    assert not Creditor.objects.exists()
+    ids = reserve_ids(Creditor, 2)
+    assert ids[1] == ids[0] + 1
+    assert ids[0] >= 1
+    assert CreditorFactory().pk > ids[1]
+
+
+def test_bulk_work_pauses_the_cyclic_collector_and_gives_it_back():
+    assert gc.isenabled()
+    with bulk_work():
+        assert not gc.isenabled()
+        with bulk_work():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with bulk_work():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -12,26 +12,29 @@ from ``COPY_FROM`` rows on it copies them into a temporary table and updates fro
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
 from django.db.models import Lookup
 from django.utils import timezone
 
 BATCH = 2000
+_Key = TypeVar("_Key", int, str)
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]
     """``column = ANY(%s)`` with one array parameter on PostgreSQL (an IN list of 5,000
-    placeholders costs Django and psycopg more than the query); a plain IN list elsewhere, so
-    keep chunks within SQLite's parameter limit there (``key_chunk``).
+    placeholders costs Django and psycopg more than the query); on SQLite ``column IN (SELECT
+    value FROM json_each(%s))`` with one JSON array, so no parameter limit applies there either.
 
     On PostgreSQL the array travels as one array literal in a string: Django binds parameters
     on the client, and psycopg quotes a Python list element by element in Python (a quarter of
-    a second for 20,000 customer numbers) but a string in C.
+    a second for 20,000 customer numbers) but a string in C. The values are integers or
+    strings.
 
     ``Model.objects.filter(AnyOf(F("customer_id"), ids))``
     """
@@ -45,17 +48,17 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
         if connection.vendor == "postgresql":
             element = _copy_type(self.lhs.output_field)
             return f"{lhs} = ANY(%s::{element}[])", [*params, array_literal(values)]
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+        _check_keys(values)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(values)]
 
 
 def array_literal(values: Sequence[int | str]) -> str:
     """A PostgreSQL array literal of integers or strings: ``{1,2}``, ``{"a","b \\"c\\""}``."""
     if all(type(v) is int for v in values):
         return "{" + ",".join(map(str, values)) + "}"
+    _check_keys(values)
     quoted = []
     for value in values:
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise TypeError(f"AnyOf takes integers or strings, not {type(value).__name__}")
         text = str(value)
         if "\\" in text or '"' in text:
             text = text.replace("\\", "\\\\").replace('"', '\\"')
@@ -63,9 +66,23 @@ def array_literal(values: Sequence[int | str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
+def _check_keys(values: Sequence[Any]) -> None:
+    for value in values:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise TypeError(f"AnyOf takes integers or strings, not {type(value).__name__}")
+
+
 def key_chunk() -> int:
-    """Keys per ``AnyOf`` query: one array on PostgreSQL, SQLite's parameter limit elsewhere."""
-    return 50_000 if connection.vendor == "postgresql" else 5000
+    """Keys per ``AnyOf`` query: bounds the size of one statement, on either database."""
+    return 50_000
+
+
+def key_chunks(values: Iterable[_Key]) -> Iterator[list[_Key]]:
+    """The values, sorted, in slices of ``key_chunk()``: one ``AnyOf`` query per slice."""
+    ordered = sorted(values)
+    size = key_chunk()
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def update_rows(
@@ -311,24 +328,53 @@ def insert_objects(objs: Sequence[models.Model]) -> None:
 def create_objects(objs: Sequence[models.Model]) -> None:
     """Insert new instances and give them their pks, for callers that need the ids at once.
 
-    PostgreSQL: the ids are taken from the table's sequence first (one query), then the rows go
-    in by ``COPY``; ``bulk_create`` would send one huge ``INSERT ... RETURNING`` that psycopg must
-    assemble and the server parse. SQLite: ``bulk_create``, which returns the ids there too.
+    The ids are reserved first (``reserve_ids``), then the rows go in by ``COPY`` (PostgreSQL) or
+    ``executemany`` (SQLite); ``bulk_create`` would send one huge ``INSERT ... RETURNING`` that
+    psycopg must assemble and the server parse.
     """
     if not objs:
         return
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs, batch_size=5000)
-        return
-    meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],  # type: ignore[union-attr]
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
+    for obj, pk in zip(objs, reserve_ids(type(objs[0]), len(objs)), strict=True):
+        obj.pk = pk
     insert_objects(objs)
     for obj in objs:
         obj._state.adding = False
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys of ``model``, taken now so that rows can refer to each other
+    (or be decided on) before they are written; nobody else will be given them.
+
+    PostgreSQL: from the table's sequence. SQLite: the AUTOINCREMENT counter in
+    ``sqlite_sequence`` is moved on by ``count`` in one statement, which takes the database's
+    write lock, so a concurrent writer cannot take the same numbers.
+    """
+    if count <= 0:
+        return []
+    meta = model._meta
+    table, column = meta.db_table, meta.pk.column  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # the sequence is looked up once: as an argument of nextval() it would be per row
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            (sequence,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
+            [count, table],
+        )
+        row = cursor.fetchone()
+        if row is None:  # nothing was ever inserted: the counter does not exist yet
+            quote = connection.ops.quote_name
+            cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")
+            (highest,) = cursor.fetchone()
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest + count]
+            )
+            last = highest + count
+        else:
+            (last,) = row
+    return list(range(last - count + 1, last + 1))
