@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Max, OuterRef, Subquery
@@ -31,6 +32,23 @@ from vorder.ledger.models import (
     InvoiceInstalment,
     Payment,
 )
+
+# What allocating reads and writes of each row it locks, and what names it in a message.
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "Invoice": (
+        "creditor_id", "customer_id", "number", "currency", "status", "open_minor", "gross_minor",
+        "due_date", "paid_on", "days_late", "has_instalments",
+    ),
+    "Charge": ("creditor_id", "customer_id", "currency", "status", "open_minor"),
+    "Payment": ("creditor_id", "customer_id", "number", "currency", "unallocated_minor"),
+    "CreditNote": ("creditor_id", "customer_id", "number", "currency", "status", "open_minor"),
+}  # fmt: skip
+_LABELS: dict[str, tuple[str, ...]] = {
+    "Invoice": ("number",),
+    "Charge": ("kind", "reference"),  # as Charge.__str__: "Interest 2026-INT-1"
+    "Payment": ("number",),
+    "CreditNote": ("number",),
+}
 
 
 class AllocationError(ValueError):
@@ -68,30 +86,25 @@ def allocations_apply(
         if (r.invoice_id is None) == (r.charge_id is None):
             raise AllocationError("an allocation settles exactly one invoice or charge")
 
-    invoices = _locked(Invoice, {r.invoice_id for r in requests if r.invoice_id}, _INVOICE_FIELDS)
+    invoices = _locked(Invoice, {r.invoice_id for r in requests if r.invoice_id})
     charges = _locked(Charge, {r.charge_id for r in requests if r.charge_id})
-    payments = _locked(Payment, {r.payment_id for r in requests if r.payment_id}, _PAYMENT_FIELDS)
-    credit_notes = _locked(
-        CreditNote, {r.credit_note_id for r in requests if r.credit_note_id}, _NOTE_FIELDS
-    )
+    payments = _locked(Payment, {r.payment_id for r in requests if r.payment_id})
+    credit_notes = _locked(CreditNote, {r.credit_note_id for r in requests if r.credit_note_id})
 
     per_invoice: dict[int, int] = defaultdict(int)
     per_charge: dict[int, int] = defaultdict(int)
     per_payment: dict[int, int] = defaultdict(int)
     per_credit_note: dict[int, int] = defaultdict(int)
     for r in requests:
-        target: Invoice | Charge | None = (
-            invoices.get(r.invoice_id) if r.invoice_id else charges.get(r.charge_id)  # type: ignore[arg-type]
-        )
+        target = invoices.get(r.invoice_id) if r.invoice_id else charges.get(r.charge_id)  # type: ignore[arg-type]
         what = f"invoice id {r.invoice_id}" if r.invoice_id else f"charge id {r.charge_id}"
         if target is None or target.creditor_id != creditor.pk:
             raise AllocationError(f"{what} does not belong to {creditor.code}")
-        if isinstance(target, Invoice) and target.status == Invoice.Status.CANCELLED:
+        if r.invoice_id and target.status == Invoice.Status.CANCELLED:
             raise AllocationError(f"invoice {target.number} is cancelled")
-        if isinstance(target, Charge) and target.status == Charge.Status.WRITTEN_OFF:
+        if r.charge_id and target.status == Charge.Status.WRITTEN_OFF:
             raise AllocationError(f"{target} is written off")
         invoice = target  # the checks below read the same for an invoice and a charge
-        source: Payment | CreditNote
         if r.payment_id:
             source = payments[r.payment_id]
             per_payment[source.pk] += r.amount_minor
@@ -102,14 +115,14 @@ def allocations_apply(
             raise AllocationError(f"{source} does not belong to {creditor.code}")
         if source.currency != invoice.currency:
             raise AllocationError(
-                f"{source} is in {source.currency}, {_name(invoice)} in {invoice.currency}"
+                f"{source} is in {source.currency}, {_name(r, invoice)} in {invoice.currency}"
             )
         if source.customer_id not in (None, invoice.customer_id):
-            raise AllocationError(f"{source} and {_name(invoice)} have different customers")
-        if isinstance(source, Payment) and source.customer_id is None:
+            raise AllocationError(f"{source} and {_name(r, invoice)} have different customers")
+        if r.payment_id and source.customer_id is None:
             # An unknown payer becomes known by what the money paid.
             source.customer_id = invoice.customer_id
-        if isinstance(invoice, Invoice):
+        if r.invoice_id:
             per_invoice[invoice.pk] += r.amount_minor
         else:
             per_charge[invoice.pk] += r.amount_minor
@@ -255,7 +268,7 @@ def allocations_reverse(*, allocations: Iterable[Allocation], reason: str) -> in
     audit_bulk(
         AuditEntry.build(
             creditor_id=a.creditor_id,
-            obj=invoices[a.invoice_id],
+            obj=invoices[a.invoice_id] if a.invoice_id else charges[a.charge_id],  # type: ignore[index]
             action=AuditEntry.Action.UPDATE,
             changes={
                 "allocation reversed": [_fmt(a.amount_minor, a.currency), None],
@@ -271,34 +284,57 @@ def allocations_reverse(*, allocations: Iterable[Allocation], reason: str) -> in
 
 
 # -- internals --------------------------------------------------------------------------------
-# What allocating reads and writes of each row it locks (and what their __str__ shows): loading
-# whole rows cost a bank import of 100,000 lines seconds of model building.
-_INVOICE_FIELDS = (
-    "creditor_id", "customer_id", "number", "currency", "status", "open_minor", "gross_minor",
-    "due_date", "paid_on", "days_late", "has_instalments",
-)  # fmt: skip
-_PAYMENT_FIELDS = ("creditor_id", "customer_id", "number", "currency", "unallocated_minor")
-_NOTE_FIELDS = ("creditor_id", "customer_id", "number", "currency", "status", "open_minor")
+class _Row:
+    """A locked invoice, charge, payment or credit note: the columns allocating reads and writes.
+
+    Plain objects, not model instances: a bank import locks 200,000 rows, and building a model
+    instance each cost it seconds. ``str()`` and ``_meta`` are those of the model, for messages
+    and the audit trail.
+    """
+
+    __slots__ = ("_meta", "pk", "label", *{f for fields in _FIELDS.values() for f in fields})
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __getattr__(self, name: str) -> Any:  # only reached for a column not loaded
+        raise AttributeError(f"{self._meta.object_name} row: {name} is not loaded")
 
 
-def _locked(model: type, ids: set[int], fields: Sequence[str] = ()) -> dict:  # type: ignore[type-arg]
+def _locked(model: type, ids: set[int]) -> dict[int, Any]:
     """The rows, locked against a concurrent allocation, in slices the database takes."""
-    found = {}
+    found: dict[int, Any] = {}
     keys = sorted(ids)
+    fields = _FIELDS[model.__name__]
+    label = _LABELS[model.__name__]
     for start in range(0, len(keys), key_chunk()):
-        rows = model.objects.select_for_update().filter(  # type: ignore[attr-defined]
-            AnyOf(F("pk"), keys[start : start + key_chunk()])
+        rows = (
+            model.objects.select_for_update()  # type: ignore[attr-defined]
+            .filter(AnyOf(F("pk"), keys[start : start + key_chunk()]))
+            .values_list("pk", *label, *fields)
         )
-        if fields:
-            rows = rows.only(*fields)
-        found.update((obj.pk, obj) for obj in rows)
+        for pk, *values in rows:
+            row = _Row()
+            row._meta = model._meta
+            row.pk = pk
+            row.label = _label(model, values[: len(label)])
+            for name, value in zip(fields, values[len(label) :], strict=True):
+                setattr(row, name, value)
+            found[pk] = row
     return found
 
 
+def _label(model: type, values: Sequence[Any]) -> str:
+    if model is Charge:
+        kind, reference = values
+        return f"{Charge.Kind(kind).label} {reference}"
+    return str(values[0])
+
+
 def _adjust(
-    invoices: dict[int, Invoice],
-    payments: dict[int, Payment],
-    credit_notes: dict[int, CreditNote],
+    invoices: dict[int, _Row],
+    payments: dict[int, _Row],
+    credit_notes: dict[int, _Row],
     per_invoice: dict[int, int],
     per_payment: dict[int, int],
     per_credit_note: dict[int, int],
@@ -349,7 +385,7 @@ def _adjust(
     instalment_recompute(invoices=[invoices[i] for i in per_invoice if invoices[i].has_instalments])
 
 
-def _settle_charges(charges: dict[int, Charge], per_charge: dict[int, int], *, sign: int) -> None:
+def _settle_charges(charges: dict[int, _Row], per_charge: dict[int, int], *, sign: int) -> None:
     for charge_id, amount in per_charge.items():
         charge = charges[charge_id]
         charge.open_minor += sign * amount
@@ -361,16 +397,17 @@ def _settle_charges(charges: dict[int, Charge], per_charge: dict[int, int], *, s
     )
 
 
-def _name(target: Invoice | Charge) -> str:
-    return f"invoice {target.number}" if isinstance(target, Invoice) else str(target)
+def _name(request: AllocationRequest, target: _Row) -> str:
+    return f"invoice {target.number}" if request.invoice_id else str(target)
 
 
-def instalment_recompute(*, invoices: Sequence[Invoice]) -> None:
+def instalment_recompute(*, invoices: Sequence[Invoice | _Row]) -> None:
     """Spread each invoice's paid amount over its instalments, earliest due first."""
     if not invoices:
         return
     by_invoice: dict[int, list[InvoiceInstalment]] = defaultdict(list)
-    for part in InvoiceInstalment.objects.filter(invoice__in=invoices).order_by(
+    ids = [invoice.pk for invoice in invoices]
+    for part in InvoiceInstalment.objects.filter(invoice_id__in=ids).order_by(
         "invoice_id", "due_date", "sequence"
     ):
         by_invoice[part.invoice_id].append(part)
