@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from vorder.domain import matching as m
 from vorder.domain.matching import KnownCustomer, Line, OpenItem, Outcome, match_line
 from vorder.domain.references import generate
@@ -393,3 +396,89 @@ def test_two_customers_on_one_iban_without_items_cannot_be_told_apart() -> None:
     )
     assert ranked[0].outcome is Outcome.ON_ACCOUNT
     assert ranked[0].explanation.endswith("but on account fits about as well")
+
+
+# -- a reference that settles the line ---------------------------------------------------------
+def test_a_checked_reference_and_the_exact_amount_settle_the_line() -> None:
+    named = item(1, "2024-0153", 12100)
+    paid = line(12100, structured_reference=named.payment_reference)
+    assert m.settled_by_reference(paid, [named], payer_customers=[]) == named
+    assert m.settled_by_reference(paid, [named], payer_customers=[1]) == named
+
+
+def test_no_settling_by_reference_when_anything_is_in_doubt() -> None:
+    named = item(1, "2024-0153", 12100)
+    reference = named.payment_reference
+    twin = item(2, "2024-0154", 12100, reference=reference)
+    assert m.settled_by_reference(line(6000, structured_reference=reference), [named], []) is None
+    assert m.settled_by_reference(line(12100, remittance="2024-0153"), [named], []) is None
+    assert m.settled_by_reference(line(12100, structured_reference=reference), [named], [7]) is None
+    assert (
+        m.settled_by_reference(line(12100, structured_reference=reference), [named, twin], [])
+        is None
+    )
+    sure = line(12100, structured_reference=reference)
+    assert m.settled_by_reference(sure, [named], [], threshold=Decimal("0.995")) is None
+
+
+def test_the_strengths_keep_a_settling_reference_beyond_any_rival() -> None:
+    assert m.REFERENCE_SETTLES
+    assert m.REFERENCE_AND_AMOUNT >= m.DEFAULT_THRESHOLD
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    others=st.lists(
+        st.tuples(
+            st.sampled_from([1, 1, 1, 2, 3]),  # customer: mostly the payer's own
+            st.sampled_from([12100, 12100, 6050, 6050, 3000, 24200, 999]),  # open amount
+            st.sampled_from(["", "typo", "number"]),  # how the text names it
+        ),
+        max_size=12,
+    ),
+    payer_known=st.booleans(),
+    name=st.sampled_from(["BAKKERIJ DE KORENBLOEM", "J. Jansen", ""]),
+)
+def test_a_settling_reference_gives_the_same_best_match_whatever_else_is_open(
+    others: list[tuple[int, int, str]], payer_known: bool, name: str
+) -> None:
+    """What lets the service skip fetching a customer's other open items for such lines. As in
+    the service, the payer's IBAN reaches the scoring through the known customers only."""
+    named = item(1, "20240153", 12100, ibans=frozenset())
+    text = []
+    everything = [named]
+    for n, (customer_id, amount, how) in enumerate(others, start=2):
+        number = f"2024{1000 + n:04d}"
+        everything.append(
+            item(
+                n,
+                number,
+                amount,
+                customer_id=customer_id,
+                name=f"Klant {customer_id}",
+                ibans=frozenset(),
+            )  # fmt: skip
+        )
+        if how == "number":
+            text.append(number)
+        elif how == "typo":
+            text.append(number[:-1] + str((int(number[-1]) + 1) % 10))
+    paid = line(
+        12100,
+        structured_reference=named.payment_reference,
+        remittance=" ".join(text),
+        counterparty_name=name,
+        counterparty_iban=IBAN_KORENBLOEM if payer_known else "",
+    )
+    known = [KnownCustomer(1, named.customer_name, frozenset({IBAN_KORENBLOEM}))]
+    payers = [1] if payer_known else []
+    named_items = [named] + [i for i in everything[1:] if m.number_key(i.number) in text]
+    assert m.settled_by_reference(paid, named_items, payers) == named
+    alone = match_line(paid, named_items, customers=known if payer_known else [])[0]
+    full = match_line(paid, everything, customers=known if payer_known else [])[0]
+    assert (alone.allocations, alone.confidence, alone.explanation) == (
+        full.allocations,
+        full.confidence,
+        full.explanation,
+    )
+    assert alone.is_sure()

@@ -288,6 +288,10 @@ def name_similarity(a: str, b: str) -> float:
     unused = list(right)
     total = 0.0
     for word in left:
+        if word in unused:  # the same word: nothing scores higher (most payer names)
+            unused.remove(word)
+            total += 1.0
+            continue
         best, best_score = "", 0.0
         for other in unused:
             score = _word_similarity(word, other)
@@ -304,7 +308,10 @@ def _word_similarity(a: str, b: str) -> float:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return 0.8 if a[0] == b[0] else 0.0
-    ratio = SequenceMatcher(None, a, b).ratio()
+    similar = SequenceMatcher(None, a, b)
+    if similar.real_quick_ratio() < 0.85 or similar.quick_ratio() < 0.85:
+        return 0.0  # upper bounds of ratio(), much cheaper to compute
+    ratio = similar.ratio()
     return ratio if ratio >= 0.85 else 0.0
 
 
@@ -381,6 +388,53 @@ def combinations_paying(
 
     search(0, amount_minor)
     return found, prefix
+
+
+# -- the sure case -----------------------------------------------------------------------------
+# A line whose checked structured reference names exactly one open item and that pays exactly its
+# open amount: that item scores at least REFERENCE_AND_AMOUNT (reference and amount, no factor,
+# as long as the payer's IBAN is not another customer's). Every other hypothesis either leaves
+# the item out (the reference then names another invoice: at most F_REFERENCE_ELSEWHERE) or adds
+# items to it (then the line pays part of them: at most F_PARTIAL), so none comes near enough to
+# make the best ambiguous, whatever other items the customer has.
+REFERENCE_AND_AMOUNT = (1 - (1 - S_REFERENCE) * (1 - S_AMOUNT)).quantize(Decimal("0.001"))
+_BEST_RIVAL = max(F_REFERENCE_ELSEWHERE, F_PARTIAL)
+REFERENCE_SETTLES = 1 - _BEST_RIVAL >= AMBIGUOUS_RATIO * (1 - REFERENCE_AND_AMOUNT)
+"""False if the strengths above are ever changed so that the argument no longer holds."""
+
+
+def settled_by_reference(
+    line: Line,
+    named: Iterable[OpenItem],
+    payer_customers: Iterable[int],
+    threshold: Decimal = DEFAULT_THRESHOLD,
+) -> OpenItem | None:
+    """The open item a line pays beyond doubt, or None.
+
+    ``named`` must hold every open item whose structured reference the line carries;
+    ``payer_customers`` are the customers the payer's IBAN is known for. When this returns an
+    item, ``match_line`` gives the same best match (the item, sure) whether or not the
+    customer's other open items are among its candidates: the caller need not fetch them. Only
+    the runners-up, which nobody reviews for a sure match, would differ.
+    """
+    if not REFERENCE_SETTLES or threshold > REFERENCE_AND_AMOUNT:
+        return None
+    refs = _line_references(line)
+    if not refs:
+        return None
+    hits = [
+        item
+        for item in named
+        if item.payment_reference
+        and item.currency == line.currency
+        and item.open_minor > 0
+        and reference_key(item.payment_reference) in refs
+    ]
+    if len(hits) != 1 or hits[0].open_minor != line.amount_minor:
+        return None
+    if any(customer != hits[0].customer_id for customer in payer_customers):
+        return None
+    return hits[0]
 
 
 # -- scoring ----------------------------------------------------------------------------------
