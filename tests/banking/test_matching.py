@@ -12,6 +12,7 @@ from tests.factories import CustomerFactory, InvoiceFactory
 from vorder.banking.labelled import statement_lines_write
 from vorder.banking.matching import (
     ReconciliationError,
+    _spelled_invoices,
     invoice_search,
     reconciliation_accept,
     reconciliation_allocate_manual,
@@ -228,6 +229,63 @@ def test_a_sure_match_teaches_the_payers_iban_for_next_time(creditor, korenbloem
     statement_lines_match(creditor=creditor, lines=[later], dry_run=False)
     assert refreshed(second).status == Invoice.Status.PAID
     assert f"payer IBAN {new_iban} known" in refreshed(later).explanation
+
+
+def test_the_customers_own_iban_is_already_known_and_not_learned_again(creditor, invoice):
+    [line] = credits(
+        creditor,
+        {"amount_minor": 12100, "reference": invoice.payment_reference, "iban": IBAN_KORENBLOEM},
+    )
+    outcome = statement_lines_match(creditor=creditor, lines=[line], dry_run=False)
+    assert outcome.auto_matched == 1
+    assert not CustomerBankAccount.objects.exists()
+
+
+def test_a_sure_match_keeps_no_runners_up_a_queued_line_keeps_three(creditor, invoice):
+    [sure] = credits(creditor, {"amount_minor": 12100, "reference": invoice.payment_reference})
+    statement_lines_match(creditor=creditor, lines=[sure], dry_run=False)
+    assert refreshed(sure).status == LineStatus.MATCHED
+    assert refreshed(sure).suggestions == []
+    assert "RF reference" in refreshed(sure).explanation
+
+
+def test_an_invoice_number_is_found_however_the_ledger_writes_it(creditor, korenbloem):
+    """Numbers of digits only are compared in the database, others by number_key in Python."""
+    numbered = {
+        number: InvoiceFactory(customer=korenbloem, number=number, net_minor=1000 + n, vat_minor=0)
+        for n, number in enumerate(["000", "0012345", "F-2024-0153", "INV 000777", "88"])
+    }
+    found = _spelled_invoices(creditor, {"000", "12345", "20240153", "777", "99"})
+    assert sorted(found) == sorted(
+        numbered[n].pk for n in ("000", "0012345", "F-2024-0153", "INV 000777")
+    )
+    paid = numbered["F-2024-0153"]
+    paid.status, paid.open_minor = Invoice.Status.PAID, 0
+    paid.save()
+    assert paid.pk not in _spelled_invoices(creditor, {"20240153"})
+    assert _spelled_invoices(creditor, set()) == []
+
+
+def test_a_line_whose_invoice_an_earlier_line_paid_looks_at_the_customers_other_items(
+    creditor, invoice
+):
+    """The second payment of one invoice in a batch is not settled by the reference alone."""
+    other = InvoiceFactory(customer=invoice.customer, number="2024-0200", net_minor=12100,
+                           vat_minor=0)  # fmt: skip
+    first, second = credits(
+        creditor,
+        {"amount_minor": 12100, "reference": invoice.payment_reference, "iban": IBAN_KORENBLOEM},
+        {"amount_minor": 12100, "reference": invoice.payment_reference, "iban": IBAN_KORENBLOEM},
+    )
+    outcome = statement_lines_match(creditor=creditor, lines=[first, second], dry_run=False)
+    assert refreshed(first).status == LineStatus.MATCHED
+    assert refreshed(invoice).status == Invoice.Status.PAID
+    # the reference now names a paid invoice; the amount fits the customer's other one
+    second = refreshed(second)
+    assert outcome.auto_matched == 2
+    assert second.explanation.startswith("amount fits invoice 2024-0200")
+    assert "the structured reference names no open invoice" in second.explanation
+    assert Allocation.objects.filter(invoice=other, payment=second.payment).exists()
 
 
 # -- the queue ---------------------------------------------------------------------------------

@@ -209,6 +209,11 @@ def test_a_reversed_credit_without_end_to_end_id_is_found_by_amount_and_payer(cr
     assert back.is_reversal
     assert back.reverses is not None
     assert back.reverses.amount_minor == 8000
+    # the credit came in the same file: it is written once, already taken back
+    assert back.reverses.status == LineStatus.RETURNED
+    assert back.reverses.payment is None
+    assert not Payment.objects.exists()
+    assert result.auto_matched + result.queued == 0
 
 
 def test_a_return_whose_original_is_unknown_is_still_shown_to_the_collector(creditor, write):
@@ -305,6 +310,26 @@ def test_statements_inside_a_zip_are_imported_and_named_by_member(creditor, tmp_
         zf.writestr("a.xml", camt053([_credit("1.00", "A")], opening="0", statement_id="A"))
         zf.writestr("b.xml", camt053([_credit("2.00", "B")], opening="1.00", statement_id="B"))
     assert statements_import(creditor=creditor, files=[archive]).statements == 2
+
+
+def test_overlapping_statements_in_one_archive_book_each_line_once(creditor, tmp_path):
+    monday = _credit("100.00", "BANK-0001", name="A", booked="2024-03-04")
+    tuesday = _credit("60.00", "BANK-0002", name="B", booked="2024-03-05")
+    archive = tmp_path / "week.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("monday.xml", camt053([monday], opening="0", statement_id="D-1"))
+        zf.writestr(
+            "week.xml",
+            camt053([monday, tuesday], opening="0", statement_id="W-10",
+                    start="2024-03-04", end="2024-03-08"),
+        )  # fmt: skip
+
+    result = statements_import(creditor=creditor, files=[archive])
+
+    assert (result.statements, result.lines, result.duplicates) == (2, 2, 1)
+    assert sorted(StatementLine.objects.values_list("amount_minor", flat=True)) == [6000, 10000]
+    assert Payment.objects.count() == 2
+    assert statements_import(creditor=creditor, files=[archive]).lines == 0
 
 
 def test_a_file_that_is_no_statement_is_refused_whatever_its_name(creditor, write):

@@ -21,7 +21,7 @@ from schwifty import IBAN
 
 from vorder.banking.models import BankAccount, BankStatement, LineStatus, StatementLine
 from vorder.domain.references import detect
-from vorder.ledger.models import Creditor, Customer, Invoice
+from vorder.ledger.models import Allocation, Creditor, Customer, Invoice
 
 CASES = (
     "structured_reference",
@@ -408,14 +408,21 @@ def labelled_set_score(labelled: LabelledSet) -> dict[str, CaseScore]:
     """Precision and auto-match rate per case (and "overall") from the lines as matched."""
     scores: dict[str, CaseScore] = {case: CaseScore() for case in CASES}
     scores["overall"] = CaseScore()
-    rows = StatementLine.objects.filter(pk__in=list(labelled.labels)).values(
-        "pk", "status", "customer_id", "suggestions"
+    rows = list(
+        StatementLine.objects.filter(pk__in=list(labelled.labels)).values(
+            "pk", "status", "customer_id", "payment_id"
+        )
     )
+    # what was really booked: the allocations of each line's payment
+    paid: dict[int, dict[str, int]] = defaultdict(dict)
+    for payment_id, number, amount in Allocation.objects.filter(
+        payment_id__in=[row["payment_id"] for row in rows if row["payment_id"]]
+    ).values_list("payment_id", "invoice__number", "amount_minor"):
+        paid[payment_id][number] = amount
     for row in rows:
         label = labelled.labels[row["pk"]]
         auto = row["status"] in (LineStatus.MATCHED, LineStatus.PARTIALLY_MATCHED)
-        best = row["suggestions"][0] if row["suggestions"] else None
-        booked = {a["invoice"]: a["amount_minor"] for a in best["allocations"]} if best else {}
+        booked = paid.get(row["payment_id"], {})
         right = (
             auto
             and label.customer_id is not None

@@ -6,6 +6,10 @@ sure matches through ``allocations_apply`` in one go, and queues the rest with t
 suggestions for a person. Because allocations change the invoices' open amounts in the same
 transaction, promises, arrangements, aging and the next dunning run see the payment at once.
 
+A line whose structured reference names one open invoice and pays exactly its open amount is
+settled by that invoice alone (``domain.matching.settled_by_reference``): the customer's other
+open items cannot change it, so they are not fetched for it. In a bank file most lines are such.
+
 A match that is certain (or a person's decision) ties the payer's IBAN to the customer, so the
 next payment from that account is recognised even without a reference.
 """
@@ -14,18 +18,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, Value
 
 from vorder.banking.models import LineStatus, StatementLine
 from vorder.common.audit import acting_as, audit_bulk
-from vorder.common.db import AnyOf, create_objects, key_chunk, update_rows
+from vorder.common.db import AnyOf, create_objects, key_chunks, update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain import matching as scoring
 from vorder.domain.money import Money
@@ -67,8 +71,11 @@ def statement_lines_match(
 ) -> MatchOutcome:
     """Match the new credit lines of a batch; book the sure ones, queue the others.
 
-    Debits, foreign-currency lines and lines already handled are left alone. With ``dry_run``
-    nothing is written: the outcome tells what would be booked.
+    Debits, foreign-currency lines and lines already handled are left alone. The decision is
+    written onto the line objects; lines already stored are updated (and audited), lines not
+    yet saved (``_state.adding``, as the statement import hands them over with their ids
+    reserved) are the caller's to insert, once, with their outcome. With ``dry_run`` nothing is
+    written: the outcome tells what would be booked.
     """
     threshold = match_threshold() if threshold is None else threshold
     todo = [
@@ -83,11 +90,11 @@ def statement_lines_match(
     outcome = MatchOutcome()
     if not todo:
         return outcome
-    decided = _decide(creditor, todo, threshold)
-    for line, ranked, sure in decided:
-        if sure:
+    decided = _Candidates(creditor, todo, threshold).decide()
+    for decision in decided:
+        line, best = decision.line, decision.best
+        if decision.sure:
             outcome.auto_matched += 1
-            best = ranked[0]
             for allocation in best.allocations:
                 outcome.allocations.append(
                     {
@@ -107,125 +114,180 @@ def statement_lines_match(
     return outcome
 
 
-def _decide(
-    creditor: Creditor, lines: Sequence[StatementLine], threshold: Decimal
-) -> list[tuple[StatementLine, list[scoring.Match], bool]]:
-    """Score every line against candidates fetched for the whole batch."""
-    domain_lines = {line.pk: _domain_line(line) for line in lines}
-    refs_by_line = {pk: _reference_keys(dl) for pk, dl in domain_lines.items()}
-    keys_by_line = {
-        pk: scoring.number_keys_in_text(f"{dl.remittance} {dl.structured_reference}")
-        for pk, dl in domain_lines.items()
-    }
-    ibans = {scoring.iban_key(dl.counterparty_iban) for dl in domain_lines.values()} - {""}
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    line: StatementLine
+    ranked: list[scoring.Match]  # best first
+    sure: bool  # booked without a person
+    learn: bool  # ties the payer's IBAN to the customer (not already its own account)
 
-    items: dict[int, _Item] = {}
-    by_reference: dict[str, list[int]] = defaultdict(list)
-    by_number_key: dict[str, list[int]] = defaultdict(list)
-    # 1. invoices whose structured reference a line carries
-    wanted_refs = {form for keys in refs_by_line.values() for key in keys for form in _forms(key)}
-    for chunk in _chunks(sorted(wanted_refs)):
-        for row in _open_items(creditor).filter(AnyOf(F("payment_reference"), chunk)):
-            items[row["id"]] = _Item(row)
-            by_reference[scoring.reference_key(row["payment_reference"])].append(row["id"])
-    # 2. invoices whose number a line's text spells (one pass over the open numbers)
-    wanted_keys = set().union(*keys_by_line.values())
-    if wanted_keys:
-        found = [
-            pk
-            for pk, number in _open_invoices(creditor).values_list("pk", "number").iterator(20_000)
-            if scoring.number_key(number) in wanted_keys
+    @property
+    def best(self) -> scoring.Match:
+        return self.ranked[0]
+
+
+class _Candidates:
+    """The open items and customers a batch of lines may pay, fetched set-wise, then scored.
+
+    1. invoices whose structured reference a line carries;
+    2. invoices whose number a line's text spells;
+    3. customers who pay from the lines' IBANs;
+    4. customers whose name resembles a payer's (lines from an unknown account that name no
+       open invoice by its reference);
+    5. every open item of the customers recognised, except for lines a reference settles.
+    """
+
+    def __init__(self, creditor: Creditor, lines: Sequence[StatementLine], threshold: Decimal):
+        self.creditor = creditor
+        self.lines = lines
+        self.threshold = threshold
+        self.items: dict[int, _Item] = {}
+        self.names: dict[int, str] = {}  # customer id -> name, of every item and known customer
+        self.by_customer: dict[int, list[int]] = defaultdict(list)
+        self.customers_fetched: set[int] = set()
+
+    def decide(self) -> list[_Decision]:
+        creditor = self.creditor
+        domain_lines = [_domain_line(line) for line in self.lines]
+        refs_by_line = [_reference_keys(dl) for dl in domain_lines]
+        keys_by_line = [
+            scoring.number_keys_in_text(f"{dl.remittance} {dl.structured_reference}")
+            for dl in domain_lines
         ]
-        for chunk in _chunks(sorted(set(found) - set(items))):
-            for row in _open_items(creditor).filter(AnyOf(F("pk"), chunk)):
-                items[row["id"]] = _Item(row)
-        for item in items.values():
-            by_number_key[scoring.number_key(item.row["number"])].append(item.row["id"])
-    # 3. customers who pay from the lines' IBANs
-    owners: dict[str, set[int]] = defaultdict(set)
-    for chunk in _chunks(sorted(ibans)):
-        for iban, customer_id in CustomerBankAccount.objects.filter(
-            AnyOf(F("iban"), chunk), creditor=creditor
-        ).values_list("iban", "customer_id"):
-            owners[iban].add(customer_id)
-        for iban, customer_id in Customer.objects.filter(
-            AnyOf(F("iban"), chunk), creditor=creditor
-        ).values_list("iban", "pk"):
-            owners[scoring.iban_key(iban)].add(customer_id)
-    # 4. customers whose name resembles a payer's, for lines from an unknown account without a
-    # structured reference that names an open invoice (an invoice number may be a typo for another)
-    referenced_refs = set(by_reference)
-    names = _name_candidates(
-        creditor,
-        [
-            dl.counterparty_name
-            for pk, dl in domain_lines.items()
-            if scoring.iban_key(dl.counterparty_iban) not in owners
-            and not refs_by_line[pk] & referenced_refs
-        ],
-    )
-    # 5. the open items of every customer recognised, in one query per chunk
-    recognised = {c for cs in owners.values() for c in cs} | {
-        c for cs in names.values() for c, _ in cs
-    }
-    customer_names: dict[int, str] = {}
-    for chunk in _chunks(sorted(recognised)):
-        for row in _open_items(creditor).filter(AnyOf(F("customer_id"), chunk)):
-            items.setdefault(row["id"], _Item(row))
-        customer_names.update(
-            Customer.objects.filter(AnyOf(F("pk"), chunk)).values_list("pk", "name").iterator()
+        payer_ibans = [scoring.iban_key(dl.counterparty_iban) for dl in domain_lines]
+
+        by_reference: dict[str, list[int]] = defaultdict(list)
+        wanted = {form for keys in refs_by_line for key in keys for form in _forms(key)}
+        for item in self._fetch(
+            AnyOf(F("payment_reference"), chunk) for chunk in key_chunks(wanted)
+        ):
+            by_reference[scoring.reference_key(item.reference)].append(item.pk)
+        by_number_key: dict[str, list[int]] = defaultdict(list)
+        found = _spelled_invoices(creditor, set().union(*keys_by_line))
+        for item in self._fetch(AnyOf(F("pk"), chunk) for chunk in key_chunks(found)):
+            by_number_key[scoring.number_key(item.number)].append(item.pk)
+        owners, own_ibans = _iban_owners(creditor, set(payer_ibans) - {""})
+
+        named_by_line = [
+            {pk for key in refs for pk in by_reference.get(key, ())}
+            | {pk for key in keys for pk in by_number_key.get(key, ())}
+            for refs, keys in zip(refs_by_line, keys_by_line, strict=True)
+        ]
+        settled: list[int | None] = [
+            self._settled(dl, named, owners.get(iban, set()))
+            for dl, named, iban in zip(domain_lines, named_by_line, payer_ibans, strict=True)
+        ]
+        referenced = set(by_reference)
+        names = _name_candidates(
+            creditor,
+            [
+                dl.counterparty_name
+                for dl, refs, iban in zip(domain_lines, refs_by_line, payer_ibans, strict=True)
+                if iban not in owners and not refs & referenced
+            ],
         )
-    by_customer: dict[int, list[int]] = defaultdict(list)
-    for item in sorted(items.values(), key=lambda i: i.row["id"]):
-        by_customer[item.row["customer_id"]].append(item.row["id"])
+        recognised = {
+            c
+            for iban, sure in zip(payer_ibans, settled, strict=True)
+            if sure is None
+            for c in owners.get(iban, ())
+        } | {c for cs in names.values() for c, _ in cs}
+        self._customers(recognised)
+        self._names(recognised | {c for cs in owners.values() for c in cs})
 
-    decided: list[tuple[StatementLine, list[scoring.Match], bool]] = []
-    for line in lines:  # in statement order: earlier lines use up open amounts first
-        dl = domain_lines[line.pk]
-        payer_iban = scoring.iban_key(dl.counterparty_iban)
-        iban_customers = owners.get(payer_iban, set())
-        name_customers = {c for c, _ in names.get(dl.counterparty_name, [])}
-        candidate_ids: set[int] = set()
-        for key in refs_by_line[line.pk]:
-            candidate_ids.update(by_reference.get(key, ()))
-        for key in keys_by_line[line.pk]:
-            candidate_ids.update(by_number_key.get(key, ()))
-        for customer_id in iban_customers | name_customers:
-            candidate_ids.update(by_customer.get(customer_id, ()))
-        # the payer's IBAN reaches the scoring through ``known`` below, not through every item
-        candidates = [items[i].open_item() for i in sorted(candidate_ids) if items[i].left > 0]
-        known = [
-            scoring.KnownCustomer(
-                customer_id=c,
-                name=customer_names.get(c, ""),
-                ibans=frozenset({payer_iban}) if c in iban_customers else frozenset(),
+        decided: list[_Decision] = []
+        for n, line in enumerate(self.lines):  # in statement order: earlier lines use up items
+            dl = domain_lines[n]
+            payer_iban = payer_ibans[n]
+            iban_customers = owners.get(payer_iban, set())
+            name_customers = {c for c, _ in names.get(dl.counterparty_name, [])}
+            candidate_ids = set(named_by_line[n])
+            sure_item = settled[n]
+            if sure_item is not None and self.items[sure_item].left != dl.amount_minor:
+                sure_item = None  # an earlier line of the batch took part of it: look at all
+                self._customers(iban_customers)
+            if sure_item is None:
+                for customer_id in iban_customers | name_customers:
+                    candidate_ids.update(self.by_customer.get(customer_id, ()))
+            # the payer's IBAN reaches the scoring through ``known`` below, not through every item
+            candidates = [
+                self.items[i].open_item(self.names)
+                for i in sorted(candidate_ids)
+                if self.items[i].left > 0
+            ]
+            known = [
+                scoring.KnownCustomer(
+                    customer_id=c,
+                    name=self.names.get(c, ""),
+                    ibans=frozenset({payer_iban}) if c in iban_customers else frozenset(),
+                )
+                for c in sorted(iban_customers | name_customers)
+            ]
+            ranked = scoring.match_line(dl, candidates, customers=known)
+            best = ranked[0]
+            sure = best.is_sure(self.threshold)
+            if sure:
+                for allocation in best.allocations:
+                    self.items[allocation.invoice_id].left -= allocation.amount_minor
+            learn = (
+                sure
+                and best.confidence >= scoring.LEARN_THRESHOLD
+                and bool(line.counterparty_iban)
+                and (payer_iban, best.customer_id) not in own_ibans
             )
-            for c in sorted(iban_customers | name_customers)
-        ]
-        ranked = scoring.match_line(dl, candidates, customers=known)
-        sure = ranked[0].is_sure(threshold)
-        if sure:
-            for allocation in ranked[0].allocations:
-                items[allocation.invoice_id].left -= allocation.amount_minor
-        decided.append((line, ranked, sure))
-    return decided
+            decided.append(_Decision(line, ranked, sure, learn))
+        return decided
+
+    def _settled(self, line: scoring.Line, named: set[int], payers: set[int]) -> int | None:
+        item = scoring.settled_by_reference(
+            line,
+            (self.items[pk].open_item(self.names) for pk in sorted(named)),
+            payers,
+            self.threshold,
+        )
+        return None if item is None else item.invoice_id
+
+    def _fetch(self, conditions: Iterable[Any]) -> list[_Item]:
+        """The open items meeting each condition (one query each), kept for the batch."""
+        found: list[_Item] = []
+        for condition in conditions:
+            for row in _open_invoices(self.creditor).filter(condition).values_list(*_Item.COLUMNS):
+                item = self.items.get(row[0])
+                if item is None:
+                    item = self.items[row[0]] = _Item(row)
+                    self.by_customer[item.customer_id].append(item.pk)
+                found.append(item)
+        self._names({item.customer_id for item in found})
+        return found
+
+    def _customers(self, customers: set[int]) -> None:
+        """Every open item of these customers."""
+        new = customers - self.customers_fetched
+        self.customers_fetched.update(new)
+        self._fetch(AnyOf(F("customer_id"), chunk) for chunk in key_chunks(new))
+
+    def _names(self, customers: set[int]) -> None:
+        new = sorted(customers - set(self.names))
+        for chunk in key_chunks(new):
+            self.names.update(
+                Customer.objects.filter(AnyOf(F("pk"), chunk)).values_list("pk", "name")
+            )
 
 
-def _book(
-    creditor: Creditor, decided: Sequence[tuple[StatementLine, list[scoring.Match], bool]]
-) -> None:
+def _book(creditor: Creditor, decided: Sequence[_Decision]) -> None:
     """Write the decisions: payments, allocations, learned IBANs and the lines, in bulk."""
-    _payments_ensure(creditor, [line for line, _, _ in decided])
+    _payments_ensure(creditor, [decision.line for decision in decided])
     requests: list[AllocationRequest] = []
     links: list[BankAccountLink] = []
     on_account: list[Payment] = []
-    for line, ranked, sure in decided:
-        best = ranked[0]
+    for decision in decided:
+        line, best = decision.line, decision.best
         line.confidence = int(best.confidence * 1000)
         line.explanation = best.explanation
-        line.suggestions = [_suggestion(m) for m in ranked[:SUGGESTIONS]]
-        if not sure:
+        if not decision.sure:
             line.status = LineStatus.QUEUED
+            # what a person chooses from; a sure line's runners-up interest nobody
+            line.suggestions = [_suggestion(m) for m in decision.ranked[:SUGGESTIONS]]
             continue
         line.customer_id = best.customer_id
         line.status = (
@@ -244,12 +306,12 @@ def _book(
         )
         if not best.allocations:
             on_account.append(Payment(pk=line.payment_id, customer_id=best.customer_id))
-        if best.confidence >= scoring.LEARN_THRESHOLD and line.counterparty_iban:
+        if decision.learn:
             links.append(_link(line, best.customer_id))
     allocations_apply(creditor=creditor, requests=requests)
     update_rows(Payment, ["customer_id"], [(p.pk, p.customer_id) for p in on_account])
     customer_bank_accounts_confirm(creditor=creditor, links=links)
-    lines = [line for line, _, _ in decided]
+    stored = [decision.line for decision in decided if not decision.line._state.adding]
     update_rows(
         StatementLine,
         ["status", "customer_id", "confidence", "explanation", "suggestions", "payment_id"],
@@ -263,7 +325,7 @@ def _book(
                 json.dumps(line.suggestions),
                 line.payment_id,
             )
-            for line in lines
+            for line in stored
         ],
     )
     audit_bulk(
@@ -276,7 +338,7 @@ def _book(
                 "confidence": [None, line.confidence],
             },
         )
-        for line in lines
+        for line in stored
     )
 
 
@@ -310,27 +372,34 @@ class _Item:
     """An open invoice fetched for the batch, with what earlier lines of the batch left open.
 
     Its ``OpenItem`` is built once and again only after a sure match of an earlier line took
-    part of it: a batch of 100,000 lines looks at about a million candidates."""
+    part of it: a batch of 100,000 lines looks at hundreds of thousands of candidates."""
 
-    __slots__ = ("row", "left", "_open")
+    COLUMNS = (
+        "id", "customer_id", "number", "open_minor", "currency", "due_date", "payment_reference",
+    )  # fmt: skip
+    __slots__ = ("pk", "customer_id", "number", "reference", "row", "left", "_open")
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.pk: int = row[0]
+        self.customer_id: int = row[1]
+        self.number: str = row[2]
+        self.left: int = row[3]
+        self.reference: str = row[6]
         self.row = row
-        self.left: int = row["open_minor"]
         self._open: scoring.OpenItem | None = None
 
-    def open_item(self) -> scoring.OpenItem:
+    def open_item(self, names: dict[int, str]) -> scoring.OpenItem:
         if self._open is None or self._open.open_minor != self.left:
-            row = self.row
+            pk, customer_id, number, _, currency, due_date, reference = self.row
             self._open = scoring.OpenItem(
-                invoice_id=row["id"],
-                number=row["number"],
-                customer_id=row["customer_id"],
-                customer_name=row["customer__name"],
+                invoice_id=pk,
+                number=number,
+                customer_id=customer_id,
+                customer_name=names.get(customer_id, ""),
                 open_minor=self.left,
-                currency=row["currency"],
-                due_date=row["due_date"],
-                payment_reference=row["payment_reference"],
+                currency=currency,
+                due_date=due_date,
+                payment_reference=reference,
             )
         return self._open
 
@@ -339,17 +408,51 @@ def _open_invoices(creditor: Creditor) -> QuerySet[Invoice]:
     return Invoice.objects.filter(creditor=creditor, status=Invoice.Status.OPEN, open_minor__gt=0)
 
 
-def _open_items(creditor: Creditor) -> QuerySet[Invoice, Any]:
-    return _open_invoices(creditor).values(
-        "id",
-        "number",
-        "customer_id",
-        "customer__name",
-        "open_minor",
-        "currency",
-        "due_date",
-        "payment_reference",
+def _spelled_invoices(creditor: Creditor, keys: set[str]) -> list[int]:
+    """The open invoices whose number key (``domain.matching.number_key``) is one of ``keys``.
+
+    One pass over the open invoices in the database, which sends back only what may match: a
+    number of digits only is its own key without leading zeros (so ``LTRIM(number, '0')`` must
+    be a key), and a number with other characters (prefixes, separators) goes to
+    ``number_key`` in Python; most ledgers have few or none of those.
+    """
+    if not keys:
+        return []
+    digit_keys = sorted(k for k in keys if k.isdigit() and k.isascii())
+    zero_keys = [k for k in digit_keys if not k.strip("0")]  # "000" is its own key
+    maybe = Q(number__regex=r"[^0-9]")
+    if digit_keys:
+        maybe |= Q(AnyOf(F("key"), digit_keys))
+    if zero_keys:
+        maybe |= Q(AnyOf(F("number"), zero_keys))
+    rows = (
+        _open_invoices(creditor)
+        .alias(key=Func(F("number"), Value("0"), function="LTRIM"))
+        .filter(maybe)
+        .values_list("pk", "number")
     )
+    return [pk for pk, number in rows.iterator(20_000) if scoring.number_key(number) in keys]
+
+
+def _iban_owners(
+    creditor: Creditor, ibans: set[str]
+) -> tuple[dict[str, set[int]], set[tuple[str, int]]]:
+    """The customers each IBAN is known for (learned or their own), and which of those pairs
+    are the customer's own account in its master data (nothing to learn there)."""
+    owners: dict[str, set[int]] = defaultdict(set)
+    own: set[tuple[str, int]] = set()
+    for chunk in key_chunks(ibans):
+        for iban, customer_id in CustomerBankAccount.objects.filter(
+            AnyOf(F("iban"), chunk), creditor=creditor
+        ).values_list("iban", "customer_id"):
+            owners[iban].add(customer_id)
+        for iban, customer_id in Customer.objects.filter(
+            AnyOf(F("iban"), chunk), creditor=creditor
+        ).values_list("iban", "pk"):
+            key = scoring.iban_key(iban)
+            owners[key].add(customer_id)
+            own.add((key, customer_id))
+    return owners, own
 
 
 def _domain_line(line: StatementLine) -> scoring.Line:
@@ -419,12 +522,6 @@ def _name_candidates(
         if close:
             result[payer] = close
     return result
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    size = key_chunk()
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _suggestion(match: scoring.Match) -> dict[str, Any]:

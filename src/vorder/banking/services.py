@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import F, ProtectedError, Q
 
+from vorder.banking.matching import statement_lines_match
 from vorder.banking.models import (
     BankAccount,
     BankStatement,
@@ -48,7 +49,8 @@ from vorder.banking.parsers import (
 )
 from vorder.banking.parsers.base import fingerprint, normalise_account, to_minor
 from vorder.common.audit import audit_bulk, current_actor
-from vorder.common.db import create_objects, insert_objects
+from vorder.common.bulk import bulk_work
+from vorder.common.db import AnyOf, create_objects, insert_objects, key_chunks, reserve_ids
 from vorder.common.models import AuditEntry
 from vorder.domain.money import Money
 from vorder.ledger.models import Allocation, Creditor, Payment
@@ -175,6 +177,19 @@ def statement_file_import(
     create_accounts: bool = False,
 ) -> ImportResult:
     """Import one uploaded or read file; nothing of it is kept when any statement is refused."""
+    with bulk_work():
+        return _file_import(
+            creditor=creditor,
+            name=name,
+            content=content,
+            dry_run=dry_run,
+            create_accounts=create_accounts,
+        )
+
+
+def _file_import(
+    *, creditor: Creditor, name: str, content: bytes, dry_run: bool, create_accounts: bool
+) -> ImportResult:
     result = ImportResult()
     try:
         parsed = parse_statement_file(content, name=name)
@@ -213,6 +228,11 @@ class _Booking:
         self.create_accounts = create_accounts
         self.result = ImportResult()
         self.accounts: dict[str, BankAccount] = {}
+        # The new lines of the file, kept in memory (ids reserved) until ``finish`` has matched
+        # them: each is then written once, with its outcome.
+        self.new_lines: list[StatementLine] = []
+        self.statements: list[tuple[BankStatement, int, list[StatementLine]]] = []
+        self.keys_in_file: set[str] = set()
         self.credit_lines: list[StatementLine] = []
         self.return_lines: list[StatementLine] = []
 
@@ -350,12 +370,11 @@ class _Booking:
         return account
 
     def _lines(self, stored: BankStatement, statement: ParsedStatement, minors: list[int]) -> None:
-        account = stored.account
-        keys = _dedup_keys(account.pk, statement.lines, minors)
-        existing: set[str] = set()
-        for start in range(0, len(keys), CHUNK):
+        keys = _dedup_keys(stored.account_id, statement.lines, minors)
+        existing = set(self.keys_in_file)  # an overlapping statement earlier in the same file
+        for chunk in key_chunks(keys):
             existing.update(
-                StatementLine.objects.filter(dedup_key__in=keys[start : start + CHUNK]).values_list(
+                StatementLine.objects.filter(AnyOf(F("dedup_key"), chunk)).values_list(
                     "dedup_key", flat=True
                 )
             )
@@ -367,40 +386,9 @@ class _Booking:
                 self.result.duplicates += 1
                 continue
             new.append(self._line(stored, sequence, parsed, minor, key))
-        credits = [ln for ln in new if ln.status in (LineStatus.NEW, LineStatus.QUEUED)]
-        settled = self._direct_debit_credits(credits)
-        # Payments first, so each line is written once with its payment already linked.
-        self._payments([ln for ln in credits if id(ln) not in settled])
-        insert_objects(new)  # COPY on PostgreSQL; the ids are read back by the statement
-        if new:
-            by_key = dict(
-                StatementLine.objects.filter(statement=stored).values_list("dedup_key", "pk")
-            )
-            for line in new:
-                line.pk = by_key[line.dedup_key]
-        self.result.lines += len(new)
-        self.result.foreign_currency += sum(
-            1 for ln in new if ln.status == LineStatus.FOREIGN_CURRENCY
-        )
-        self.result.credits += len(credits)
-        self.result.queued += sum(1 for ln in credits if ln.status == LineStatus.QUEUED)
-        self.credit_lines.extend(ln for ln in credits if ln.status == LineStatus.NEW)
-        self.return_lines.extend(ln for ln in new if ln.status == LineStatus.RETURNED)
-        audit_bulk(
-            [
-                AuditEntry.build(
-                    creditor_id=self.creditor.pk,
-                    obj=stored,
-                    action=AuditEntry.Action.CREATE,
-                    changes={
-                        "file": [None, stored.file_name],
-                        "lines": [None, len(new)],
-                        "payments": [None, sum(1 for ln in new if ln.payment_id)],
-                        "duplicates skipped": [None, len(statement.lines) - len(new)],
-                    },
-                )
-            ]
-        )
+        self.keys_in_file.update(line.dedup_key for line in new)
+        self.new_lines.extend(new)
+        self.statements.append((stored, len(statement.lines), new))
 
     def _line(
         self, stored: BankStatement, sequence: int, parsed: ParsedLine, minor: int, key: str
@@ -512,23 +500,28 @@ class _Booking:
         it still has to collect, nothing is settled: the lines go to the queue for a person.
         Works on the lines before they are saved; returns the ``id()`` of those it settled.
         """
+        from vorder.banking.directdebit.models import DirectDebitBatch, DirectDebitCollection
+        from vorder.banking.directdebit.services import directdebit_batch_settle
+
         refs = {ln.batch_reference for ln in credits if ln.batch_reference}
         e2es = {ln.end_to_end_id for ln in credits if ln.end_to_end_id}
         if not refs and not e2es:
             return set()
-        from vorder.banking.directdebit.models import DirectDebitBatch, DirectDebitCollection
-        from vorder.banking.directdebit.services import directdebit_batch_settle
-
+        if not DirectDebitBatch.objects.filter(creditor=self.creditor).exists():
+            return set()  # most creditors collect nothing by direct debit
         prefixes = {r.rsplit("-", 2)[0] for r in refs if r.count("-") >= 2}
-        batches = list(
-            DirectDebitBatch.objects.filter(
-                creditor=self.creditor, message_id__in=sorted(refs | prefixes)
+        batches = [
+            batch
+            for chunk in key_chunks(refs | prefixes)
+            for batch in DirectDebitBatch.objects.filter(
+                AnyOf(F("message_id"), chunk), creditor=self.creditor
             )
-        )
+        ]
         collections = {
             c.end_to_end_id: c
+            for chunk in key_chunks(e2es)
             for c in DirectDebitCollection.objects.filter(
-                creditor=self.creditor, end_to_end_id__in=sorted(e2es)
+                AnyOf(F("end_to_end_id"), chunk), creditor=self.creditor
             )
         }
         by_id = {b.pk: b for b in batches}
@@ -591,9 +584,41 @@ class _Booking:
         return handled
 
     def finish(self) -> None:
-        """After every statement of the file is in: returns, then matching."""
+        """After every statement of the file is read: payments, returns, matching, then every
+        new line written once, with its outcome."""
+        new = self.new_lines
+        for line, pk in zip(new, reserve_ids(StatementLine, len(new)), strict=True):
+            line.pk = pk
+        credits = [ln for ln in new if ln.status in (LineStatus.NEW, LineStatus.QUEUED)]
+        settled = self._direct_debit_credits(credits)
+        self._payments([ln for ln in credits if id(ln) not in settled])
+        self.result.lines += len(new)
+        self.result.foreign_currency += sum(
+            1 for ln in new if ln.status == LineStatus.FOREIGN_CURRENCY
+        )
+        self.result.credits += len(credits)
+        self.result.queued += sum(1 for ln in credits if ln.status == LineStatus.QUEUED)
+        self.credit_lines = [ln for ln in credits if ln.status == LineStatus.NEW]
+        self.return_lines = [ln for ln in new if ln.status == LineStatus.RETURNED]
         self._returns()
         self._match()
+        insert_objects(new)  # COPY on PostgreSQL
+        for line in new:
+            line._state.adding = False
+        audit_bulk(
+            AuditEntry.build(
+                creditor_id=self.creditor.pk,
+                obj=stored,
+                action=AuditEntry.Action.CREATE,
+                changes={
+                    "file": [None, stored.file_name],
+                    "lines": [None, len(lines)],
+                    "payments": [None, sum(1 for ln in lines if ln.payment_id)],
+                    "duplicates skipped": [None, given - len(lines)],
+                },
+            )
+            for stored, given, lines in self.statements
+        )
 
     def _returns(self) -> None:
         returns = self.return_lines
@@ -603,7 +628,7 @@ class _Booking:
         returns = self._direct_debit_returns(returns)
         if not returns:
             return
-        originals = _originals(self.creditor, returns)
+        originals = _originals(self.creditor, returns, fresh=self.new_lines)
         taken_back = {original.pk for original in originals.values()}
         self.credit_lines = [ln for ln in self.credit_lines if ln.pk not in taken_back]
         touched: list[StatementLine] = []
@@ -630,11 +655,7 @@ class _Booking:
                 + (f" {original.explanation}" if original.explanation else "")
             )
             touched.extend([line, original])
-        StatementLine.objects.bulk_update(
-            touched,
-            ["status", "explanation", "reverses", "customer", "payment"],
-            batch_size=CHUNK,
-        )
+        _save_stored(touched, ["status", "explanation", "reverses", "customer", "payment"])
 
     def _direct_debit_returns(self, returns: list[StatementLine]) -> list[StatementLine]:
         """Returns of our own direct debit collections go to the direct debit service (it reopens
@@ -649,11 +670,13 @@ class _Booking:
             directdebit_returns_apply,
         )
 
-        ours = set(
-            DirectDebitCollection.objects.filter(
-                creditor=self.creditor, end_to_end_id__in=sorted(e2es)
+        ours = {
+            e2e
+            for chunk in key_chunks(e2es)
+            for e2e in DirectDebitCollection.objects.filter(
+                AnyOf(F("end_to_end_id"), chunk), creditor=self.creditor
             ).values_list("end_to_end_id", flat=True)
-        )
+        }
         mine = [ln for ln in returns if ln.end_to_end_id in ours]
         if not mine:
             return returns
@@ -673,11 +696,14 @@ class _Booking:
             for line in mine:
                 line.explanation = f"direct debit return not applied: {exc}"
             return returns
+        stored = StatementLine.objects.filter(
+            end_to_end_id__in=ours, creditor=self.creditor, amount_minor__gt=0
+        ).exclude(status=LineStatus.RETURNED)  # returns are few
+        fresh = [ln for ln in self.new_lines if ln.end_to_end_id in ours and ln.amount_minor > 0]
         originals = {
             (ln.end_to_end_id, ln.amount_minor): ln
-            for ln in StatementLine.objects.filter(
-                creditor=self.creditor, end_to_end_id__in=sorted(ours), amount_minor__gt=0
-            ).exclude(status=LineStatus.RETURNED)
+            for ln in [*stored, *fresh]
+            if ln.status != LineStatus.RETURNED
         }
         touched: list[StatementLine] = []
         for line in mine:
@@ -694,9 +720,7 @@ class _Booking:
                 original.explanation = f"returned on {line.booking_date} ({reason})"
                 touched.append(original)
             touched.append(line)
-        StatementLine.objects.bulk_update(
-            touched, ["status", "explanation", "reverses", "payment"], batch_size=CHUNK
-        )
+        _save_stored(touched, ["status", "explanation", "reverses", "payment"])
         return [ln for ln in returns if ln.end_to_end_id not in ours]
 
     def _undo_payment(self, original: StatementLine, returned_minor: int, reason: str) -> str:
@@ -744,19 +768,18 @@ class _Booking:
         lines = self.credit_lines
         if not lines:
             return
-        try:
-            from vorder.banking.matching import statement_lines_match
-        except ImportError:  # pragma: no cover - matching is part of the same app
-            for line in lines:
-                line.status = LineStatus.QUEUED
-                line.explanation = "automatic matching is not available"
-            StatementLine.objects.bulk_update(lines, ["status", "explanation"], batch_size=CHUNK)
-            self.result.queued += len(lines)
-            return
         outcome = statement_lines_match(creditor=self.creditor, lines=lines, dry_run=self.dry_run)
         self.result.auto_matched += outcome.auto_matched
         self.result.queued += outcome.queued
         self.result.allocations.extend(outcome.allocations)
+
+
+def _save_stored(lines: Sequence[StatementLine], fields: Sequence[str]) -> None:
+    """Write changes to lines stored by an earlier import; this file's own lines are written
+    once, at the end, as they are by then."""
+    stored = [line for line in lines if not line._state.adding]
+    if stored:
+        StatementLine.objects.bulk_update(stored, fields, batch_size=CHUNK)
 
 
 def payment_number(dedup_key: str) -> str:
@@ -792,9 +815,12 @@ def _dedup_keys(account_id: int, lines: Sequence[ParsedLine], minors: Sequence[i
     return keys
 
 
-def _originals(creditor: Creditor, returns: Sequence[StatementLine]) -> dict[int, StatementLine]:
+def _originals(
+    creditor: Creditor, returns: Sequence[StatementLine], fresh: Sequence[StatementLine] = ()
+) -> dict[int, StatementLine]:
     """The credit each return takes back: by end-to-end id, then structured reference, then
-    amount and payer IBAN; the latest one booked on or before the return, each used once."""
+    amount and payer IBAN; the latest one booked on or before the return, each used once.
+    ``fresh`` are the credits of the same file, not stored yet."""
     e2e = {ln.end_to_end_id for ln in returns if ln.end_to_end_id}
     refs = {ln.structured_reference for ln in returns if ln.structured_reference}
     ibans = {ln.counterparty_iban for ln in returns if ln.counterparty_iban}
@@ -804,11 +830,25 @@ def _originals(creditor: Creditor, returns: Sequence[StatementLine]) -> dict[int
         condition |= Q(end_to_end_id__in=e2e)
     if refs:
         condition |= Q(structured_reference__in=refs, amount_minor__in=amounts)
-    candidates = list(
-        StatementLine.objects.filter(condition, creditor=creditor, amount_minor__gt=0)
-        .exclude(status=LineStatus.RETURNED)
-        .exclude(pk__in=[ln.pk for ln in returns])
-        .order_by("-booking_date", "-pk")
+    returning = {ln.pk for ln in returns}
+    stored = StatementLine.objects.filter(condition, creditor=creditor, amount_minor__gt=0).exclude(
+        status=LineStatus.RETURNED
+    )
+    same_file = [
+        ln
+        for ln in fresh
+        if ln.amount_minor > 0
+        and ln.status != LineStatus.RETURNED
+        and (
+            (ln.counterparty_iban in ibans and ln.amount_minor in amounts)
+            or ln.end_to_end_id in e2e
+            or (ln.structured_reference in refs and ln.amount_minor in amounts)
+        )
+    ]
+    candidates = sorted(
+        (ln for ln in [*stored, *same_file] if ln.pk not in returning),
+        key=lambda ln: (ln.booking_date, ln.pk),
+        reverse=True,
     )
     by_e2e: dict[str, list[StatementLine]] = defaultdict(list)
     by_ref: dict[tuple[str, int], list[StatementLine]] = defaultdict(list)
