@@ -29,6 +29,7 @@ from django.db.models import F, Func, Q, QuerySet, Value
 
 from vorder.banking.models import LineStatus, StatementLine
 from vorder.common.audit import acting_as, audit_bulk
+from vorder.common.bulk import bulk_work
 from vorder.common.db import AnyOf, create_objects, key_chunks, update_rows
 from vorder.common.models import AuditEntry
 from vorder.domain import matching as scoring
@@ -61,6 +62,7 @@ def match_threshold() -> Decimal:
 
 
 # -- the batch --------------------------------------------------------------------------------
+@bulk_work()
 @transaction.atomic
 def statement_lines_match(
     *,

@@ -3,9 +3,9 @@
 Such work builds millions of objects that live until it ends (parsed lines, model instances,
 candidates). Python's cyclic garbage collector is triggered by allocations and walks every
 live object each time it runs a full collection: measured on a bank import of 100,000 lines,
-11 of its 57 seconds. Reference counting frees what is not kept, with or without it, so
-``bulk_work`` switches the cyclic collector off for the block and runs one collection at the
-end for any cycles left behind.
+11 of its 57 seconds (and 13 % of an import of invoices). Reference counting frees what is not
+kept, with or without it, so ``bulk_work`` switches the cyclic collector off for the block;
+once it is back on, its next run finds whatever cycles the block left behind.
 """
 
 from __future__ import annotations
@@ -37,5 +37,3 @@ def bulk_work() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
-        if _depth == 0:
-            gc.collect()

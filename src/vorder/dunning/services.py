@@ -25,6 +25,7 @@ from django.utils import timezone
 from vorder.cases.selectors import rejected_disputes_pending_message
 from vorder.cases.services import TaskSpec, disputes_rejection_message_sent, tasks_create
 from vorder.common.audit import audit_record, current_actor
+from vorder.common.bulk import bulk_work
 from vorder.common.db import AnyOf, execute_rows, insert_objects, key_chunk
 from vorder.common.models import AuditEntry
 from vorder.common.money import fmt, to_decimal
@@ -215,6 +216,7 @@ class Planned:
     key: str
 
 
+@bulk_work()  # a run over a portfolio builds millions of objects: see common.bulk
 def dunning_run_execute(
     *,
     creditor: Creditor,

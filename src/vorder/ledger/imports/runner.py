@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import connection, transaction
 
+from vorder.common.bulk import bulk_work
 from vorder.domain.references import generator
 from vorder.ledger.imports.tabular import Table, UnreadableFile, read_table
 from vorder.ledger.imports.ubl import UblError, parse_ubl_file
@@ -146,15 +147,23 @@ SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 
 @contextmanager
 def _bulk_session() -> Iterator[None]:
-    """SQLite: a page cache big enough for the indexes of a million-row file while it imports.
+    """No cyclic garbage collection (``common.bulk``); on SQLite a page cache big enough for the
+    indexes of a million-row file while it imports.
 
     With the default 2 MiB cache, inserting into the invoice indexes (customer, payment
     reference: random order) evicts and re-reads pages all the time, roughly doubling the cost
     of every insert. The cache grows only as far as it is used and is set back afterwards.
     """
-    if connection.vendor != "sqlite":
-        yield
-        return
+    with bulk_work():
+        if connection.vendor != "sqlite":
+            yield
+            return
+        with _sqlite_cache():
+            yield
+
+
+@contextmanager
+def _sqlite_cache() -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         (before,) = cursor.fetchone()
