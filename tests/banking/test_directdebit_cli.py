@@ -55,6 +55,23 @@ def test_mandates_add_list_and_revoke(ready):
     assert Mandate.objects.get().status == "revoked"
 
 
+def test_mandates_amend_records_a_new_account_for_the_next_collection(ready):
+    with pytest.raises(CommandError, match="say what changes"):
+        run("mandates", "amend", "MND-0001")
+    out = run("mandates", "amend", "MND-0001", "--iban", "NL91ABNA0417164300",
+              "--as-of", "2026-11-22")  # fmt: skip
+    assert "amended: NL91ABNA0417164300" in out
+    mandate = Mandate.objects.get()
+    assert (mandate.debtor_iban, mandate.original_debtor_iban) == (
+        "NL91ABNA0417164300",
+        "NL44RABO0123456789",
+    )
+    assert mandate.amendment_pending
+    assert "nothing changed" in run("mandates", "amend", "MND-0001", "--iban", "NL91ABNA0417164300")
+    with pytest.raises(CommandError, match="unknown mandate 'MND-9'"):
+        run("mandates", "amend", "MND-9", "--new-mandate-id", "MND-10")
+
+
 def test_create_writes_a_valid_file_and_reports_json(ready, tmp_path):
     out = tmp_path / "incasso.xml"
     payload = json.loads(

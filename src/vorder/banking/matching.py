@@ -47,6 +47,10 @@ class ReconciliationError(ValueError):
     """A queue action cannot be done (the line is not in the queue, the amounts do not fit)."""
 
 
+class LineNotQueued(ReconciliationError):
+    """The line was decided already (or is no credit): nothing waits for a person."""
+
+
 @dataclass
 class MatchOutcome:
     """What a matching run did; ``allocations`` is the JSON contract of ``import statement``."""
@@ -599,11 +603,11 @@ def _queued(line: StatementLine) -> StatementLine:
         .get(pk=line.pk)
     )
     if locked.status not in (LineStatus.QUEUED, LineStatus.NEW):
-        raise ReconciliationError(
+        raise LineNotQueued(
             f"statement line {locked.pk} is {locked.get_status_display().lower()}, not queued"
         )
     if locked.amount_minor <= 0:
-        raise ReconciliationError(f"statement line {locked.pk} is not a credit")
+        raise LineNotQueued(f"statement line {locked.pk} is not a credit")
     return locked
 
 

@@ -18,6 +18,7 @@ from vorder.banking.directdebit.services import (
     directdebit_batch_create,
     directdebit_batch_settle,
     directdebit_returns_apply,
+    mandate_amend,
     mandate_create,
     mandate_revoke,
 )
@@ -57,9 +58,9 @@ class Command(VorderCommand):
         create.add_argument("--json", action="store_true")
         self.add_creditor_argument(create)
 
-        mandates = sub.add_parser("mandates", help="add, list or revoke mandates")
+        mandates = sub.add_parser("mandates", help="add, list, amend or revoke mandates")
         msub = mandates.add_subparsers(dest="mandate_action", required=True,
-                                       metavar="{add,list,revoke}")  # fmt: skip
+                                       metavar="{add,list,amend,revoke}")  # fmt: skip
         add = msub.add_parser("add", help="record a signed mandate")
         add.add_argument("--customer", required=True, help="debtor number")
         add.add_argument("--mandate-id", required=True)
@@ -81,6 +82,15 @@ class Command(VorderCommand):
         listing.add_argument("--status", choices=Mandate.Status.values)
         listing.add_argument("--json", action="store_true")
         self.add_creditor_argument(listing)
+        amend = msub.add_parser(
+            "amend", help="a new account or mandate id under the same mandate (SEPA amendment)"
+        )
+        amend.add_argument("mandate_id")
+        amend.add_argument("--iban", help="the debtor's new account")
+        amend.add_argument("--bic", help="with --iban: the new account's BIC")
+        amend.add_argument("--new-mandate-id", help="the mandate's new id")
+        amend.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD")
+        self.add_creditor_argument(amend)
         revoke = msub.add_parser("revoke", help="revoke a mandate")
         revoke.add_argument("mandate_id")
         revoke.add_argument("--on", required=True, type=parse_date, metavar="YYYY-MM-DD")
@@ -213,12 +223,37 @@ class Command(VorderCommand):
                 f"{r['sequence_type']} {r['status']:<9}{returned}"
             )
 
-    def _mandates_revoke(self, options: dict[str, Any]) -> None:
+    def _mandate(self, options: dict[str, Any]) -> Mandate:
         creditor = resolve_creditor(options.get("creditor"))
         try:
-            mandate = Mandate.objects.get(creditor=creditor, mandate_id=options["mandate_id"])
+            return Mandate.objects.get(creditor=creditor, mandate_id=options["mandate_id"])
         except Mandate.DoesNotExist as exc:
             raise CommandError(f"unknown mandate '{options['mandate_id']}'") from exc
+
+    def _mandates_amend(self, options: dict[str, Any]) -> None:
+        if not (options["iban"] or options["new_mandate_id"]):
+            raise CommandError("say what changes: --iban (and --bic) or --new-mandate-id")
+        if options["bic"] and not options["iban"]:
+            raise CommandError("--bic goes with --iban: the BIC of the new account")
+        mandate = self._mandate(options)
+        before = (mandate.mandate_id, mandate.debtor_iban)
+        mandate = mandate_amend(
+            mandate=mandate,
+            debtor_iban=options["iban"],
+            debtor_bic=options["bic"],
+            mandate_id=options["new_mandate_id"],
+            as_of=options["as_of"] or timezone.localdate(),
+        )
+        if (mandate.mandate_id, mandate.debtor_iban) == before:
+            self.stdout.write(f"mandate {mandate.mandate_id}: nothing changed")
+            return
+        self.stdout.write(
+            f"mandate {mandate.mandate_id} amended: {mandate.debtor_iban}; the next collection "
+            "carries the amendment"
+        )
+
+    def _mandates_revoke(self, options: dict[str, Any]) -> None:
+        mandate = self._mandate(options)
         mandate_revoke(mandate=mandate, on=options["on"], reason=options["reason"])
         self.stdout.write(f"mandate {mandate.mandate_id} revoked")
 
