@@ -8,7 +8,16 @@ creditor, so one creditor's integration can never see or change another's data.
 from django.urls import path
 from ninja import NinjaAPI, Router
 
-from vorder.api import credit_notes, creditor, customers, invoices, payments, statements
+from vorder.api import (
+    credit_notes,
+    creditor,
+    customers,
+    invoices,
+    mandates,
+    payments,
+    reconciliation,
+    statements,
+)
 from vorder.api.auth import CreditorToken
 from vorder.api.errors import install_error_handlers
 
@@ -16,8 +25,9 @@ api = NinjaAPI(
     title="vorder API",
     version="1",
     description=(
-        "Receivables of one creditor: customers, invoices, credit notes, payments and open "
-        "items. Authenticate with `Authorization: Bearer <token>` (create one with "
+        "Receivables of one creditor: customers, invoices, credit notes, payments, open "
+        "items, bank statements, the reconciliation queue and direct debit mandates. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with "
         "`vorder apitoken create`). Amounts are strings with two decimals; dates are ISO 8601. "
         'Errors: `{"detail": str, "errors": [{"field", "message", "index"?}]}`.'
     ),
@@ -34,6 +44,8 @@ v1.add_router("", invoices.router)
 v1.add_router("", credit_notes.router)
 v1.add_router("", payments.router)
 v1.add_router("", statements.router)
+v1.add_router("", reconciliation.router)
+v1.add_router("", mandates.router)
 api.add_router("/v1/", v1)
 
 urlpatterns = [path("", api.urls)]
