@@ -259,6 +259,11 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["creditor", "status", "due_date"], name="invoice_open_by_due"),
+            # one customer's invoices (the customer page, its forms, promises, disputes): the
+            # indexes below start with the creditor, which those queries do not name; without
+            # it the customer page took a second on PostgreSQL at a million invoices (75 ms
+            # with it), for about 3 s more per million invoices imported
+            models.Index(fields=["customer"], name="invoice_per_customer"),
             # paid invoices only: an import of open invoices then skips this index altogether
             models.Index(
                 fields=["customer", "paid_on"],
