@@ -31,6 +31,20 @@ def customer(creditor):
     return CustomerFactory(creditor=creditor, number="D10001", name="Bakkerij De Korenbloem")
 
 
+@pytest.fixture
+def nl(db):
+    """A Dutch creditor with the shipped templates and dunning policies: a run can act."""
+    from tests.factories import CreditorFactory
+    from vorder.comms.services import templates_install
+    from vorder.dunning.services import policies_install_defaults
+
+    creditor = CreditorFactory(code="nlco", name="Groothandel Noord B.V.", country="NL",
+                               address_line1="Havenweg 1", postal_code="1000 AA", city="Amsterdam")  # fmt: skip
+    templates_install()
+    policies_install_defaults(creditor=creditor)
+    return creditor
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _audit_trail_flushable() -> Iterator[None]:
     """Let pytest-django empty the database after a browser test, audit trail included.

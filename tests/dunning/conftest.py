@@ -1,23 +1,10 @@
-"""A Dutch creditor with the shipped templates and policies, and customers in the trade's shapes."""
+"""Customers and invoices in the trade's shapes (the Dutch creditor ``nl`` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from tests.factories import CreditorFactory, CustomerFactory, InvoiceFactory
-from vorder.comms.services import templates_install
-from vorder.dunning.services import policies_install_defaults
-
-
-@pytest.fixture
-def nl(db):
-    creditor = CreditorFactory(code="nlco", name="Groothandel Noord B.V.", country="NL",
-                               address_line1="Havenweg 1", postal_code="1000 AA", city="Amsterdam")  # fmt: skip
-    templates_install()
-    policies_install_defaults(creditor=creditor)
-    return creditor
+from tests.factories import CustomerFactory, InvoiceFactory
 
 
 def consumer(creditor, **kw):

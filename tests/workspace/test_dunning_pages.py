@@ -16,25 +16,13 @@ from tests.dunning.conftest import business, consumer, invoice
 from tests.factories import CreditorFactory
 from vorder.common.models import AuditEntry
 from vorder.comms.models import Message, MessageTemplate
-from vorder.comms.services import templates_install
 from vorder.dunning.models import DunningDecision, DunningItemState, DunningRun, Policy
-from vorder.dunning.services import dunning_run_execute, policies_install_defaults
+from vorder.dunning.services import dunning_run_execute
 
 pytestmark = pytest.mark.django_db
 
 RUN_DAY = dt.date(2025, 3, 10)
 AS_OF = {"as_of": "2025-03-10"}
-
-
-@pytest.fixture
-def nl(db):
-    creditor = CreditorFactory(
-        code="nlco", name="Groothandel Noord B.V.", country="NL", address_line1="Havenweg 1",
-        postal_code="1000 AA", city="Amsterdam",
-    )  # fmt: skip
-    templates_install()
-    policies_install_defaults(creditor=creditor)
-    return creditor
 
 
 @pytest.fixture
