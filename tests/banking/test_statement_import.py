@@ -332,6 +332,14 @@ def test_overlapping_statements_in_one_archive_book_each_line_once(creditor, tmp
     assert statements_import(creditor=creditor, files=[archive]).lines == 0
 
 
+def test_random_bytes_are_refused_as_no_statement_not_with_a_crash(creditor, write):
+    # 0x81, 0x8d, 0x8f, 0x90 and 0x9d are not characters in Windows-1252 either
+    noise = bytes(range(256)) * 8
+    [problem] = statements_import(creditor=creditor, files=[write("noise.bin", noise)]).errors
+    assert problem.file.endswith("noise.bin")
+    assert "not a bank statement vorder can read" in problem.message
+
+
 def test_a_file_that_is_no_statement_is_refused_whatever_its_name(creditor, write):
     path = write("statement.xml", b"number,amount\n1,2\n")
     [problem] = statements_import(creditor=creditor, files=[path]).errors

@@ -103,7 +103,9 @@ def decode(data: bytes) -> str:
                 country = value[:2]
             elif re.match(r"[A-Z]{6}", value):  # a BIC: bank code, then the country
                 country = value[4:6]
-        text = data.decode("cp852" if country in _CP852_COUNTRIES else "cp1252")
+        # a byte neither code page defines becomes U+FFFD: a real statement still reads, and
+        # a file that is no text at all is refused as no statement, not with a traceback
+        text = data.decode("cp852" if country in _CP852_COUNTRIES else "cp1252", errors="replace")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\u00ad", "")
 
 
