@@ -84,7 +84,9 @@ def test_accepting_a_suggestion_books_it_under_the_users_name(queued, invoices):
 
 
 def test_a_split_by_hand_leaves_the_rest_on_account(queued, invoices):
-    out = bank("allocate", str(queued.pk), "2024-0154", "2024-0153=20,00")
+    with pytest.raises(CommandError, match="give the amount"):
+        bank("allocate", str(queued.pk), "2024-0154")
+    out = bank("allocate", str(queued.pk), "2024-0154=50.00", "2024-0153=20,00")
     assert "allocated to 2024-0154, 2024-0153" in out
     payment = Payment.objects.get(pk=StatementLine.objects.get(pk=queued.pk).payment_id)
     booked = dict(payment.allocations.values_list("invoice__number", "amount_minor"))

@@ -73,9 +73,8 @@ class Command(VorderCommand):
             "parts",
             nargs="+",
             metavar="INVOICE=AMOUNT",
-            help="invoice number and amount, e.g. 2024-0153=60.50; an invoice without an amount "
-            "gets what is open on it, as far as the payment reaches; what stays over is credit "
-            "on account",
+            help="invoice number and amount, e.g. 2024-0153=60.50; what the parts leave of the "
+            "payment stays credit on the customer's account",
         )
         self._decision_arguments(allocate)
 
@@ -242,22 +241,19 @@ class Command(VorderCommand):
         return customer
 
     def _parts(self, line: StatementLine, parts: list[str]) -> list[tuple[Invoice, Money]]:
-        """INVOICE=AMOUNT (or INVOICE alone: what is open, as far as the payment reaches)."""
-        left = line.amount_minor
+        """INVOICE=AMOUNT, as the API's allocate takes them."""
         allocations: list[tuple[Invoice, Money]] = []
         for part in parts:
             number, _, text = part.partition("=")
+            if not text.strip():
+                raise CommandError(f"{part}: give the amount, as INVOICE=AMOUNT")
             invoice = Invoice.objects.filter(creditor=line.creditor, number=number.strip()).first()
             if invoice is None:
                 raise CommandError(f"no invoice '{number.strip()}' at {line.creditor.code}")
-            if text.strip():
-                try:
-                    amount = Money.of(parse_amount(text), line.currency)
-                except InvalidAmount as exc:
-                    raise CommandError(f"{part}: {exc}") from exc
-            else:
-                amount = Money.from_minor(max(min(invoice.open_minor, left), 0), line.currency)
-            left -= amount.minor
+            try:
+                amount = Money.of(parse_amount(text), line.currency)
+            except InvalidAmount as exc:
+                raise CommandError(f"{part}: {exc}") from exc
             allocations.append((invoice, amount))
         return allocations
 
